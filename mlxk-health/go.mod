@@ -1,0 +1,3 @@
+module github.com/mlxk/mlxk/mlxk-health
+
+go 1.26

@@ -1,0 +1,400 @@
+// Package healthcmd implements the mlxk-health binary.
+package healthcmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mlxk/mlxk/shared/cli"
+	"github.com/mlxk/mlxk/shared/envelope"
+	"github.com/mlxk/mlxk/shared/hubcache"
+	"github.com/mlxk/mlxk/shared/mlxkerr"
+	"github.com/mlxk/mlxk/shared/modelinfo"
+	"github.com/mlxk/mlxk/shared/snapfiles"
+	"github.com/mlxk/mlxk/shared/verify"
+)
+
+// Program is the mlxk-health binary.
+var Program = cli.Program{
+	Name:  "mlxk-health",
+	Verbs: []cli.Verb{{Name: "health", Usage: usage, Run: run}},
+}
+
+// Main runs mlxk-health with the process environment.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Program.Main(ctx, cli.OSEnv(stdin, stdout, stderr), args)
+}
+
+const usage = "health [model[@rev] | -] [--verify] [--json | --jsonl] [--log-json]"
+
+// Entry is the health record of one model. name, status and reason are
+// mlx-knife's; the rest is ours (docs/json-api.md).
+type Entry struct {
+	Name              string  `json:"name"`
+	Status            string  `json:"status"` // healthy | unhealthy
+	Reason            string  `json:"reason"`
+	Hash              *string `json:"hash"`
+	RuntimeCompatible bool    `json:"runtime_compatible"`
+	RuntimeReason     *string `json:"runtime_reason"`
+	Verify            *Report `json:"verify,omitempty"`
+}
+
+// Summary counts the entries.
+type Summary struct {
+	Total          int `json:"total"`
+	HealthyCount   int `json:"healthy_count"`
+	UnhealthyCount int `json:"unhealthy_count"`
+}
+
+// Data is the data of the health envelope.
+type Data struct {
+	Healthy   []Entry `json:"healthy"`
+	Unhealthy []Entry `json:"unhealthy"`
+	Summary   Summary `json:"summary"`
+}
+
+func newData(entries []Entry) Data {
+	d := Data{Healthy: []Entry{}, Unhealthy: []Entry{}}
+	for _, e := range entries {
+		if e.Status == "healthy" {
+			d.Healthy = append(d.Healthy, e)
+		} else {
+			d.Unhealthy = append(d.Unhealthy, e)
+		}
+	}
+	d.Summary = Summary{Total: len(entries), HealthyCount: len(d.Healthy), UnhealthyCount: len(d.Unhealthy)}
+	return d
+}
+
+// target is one model to check: a resolved snapshot, or the reason it could
+// not be resolved (for names read from stdin).
+type target struct {
+	name string
+	res  hubcache.Resolved
+	err  error
+}
+
+func run(ctx context.Context, env cli.Env, verb string, args []string) error {
+	fs := cli.NewFlags(verb, usage)
+	doVerify := fs.Bool("verify", false, "re-hash every file against its blob name")
+	asJSON := fs.Bool("json", false, "print one JSON envelope")
+	asJSONL := fs.Bool("jsonl", false, "print one health record per line")
+	logJSON := fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	pos, err := fs.Parse(env, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return mlxkerr.Usagef("health takes at most one model or '-' (usage: %s)", usage)
+	}
+	log := env.Logger(*logJSON)
+	cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
+	mode := cli.Human
+	switch {
+	case *asJSONL:
+		mode = cli.JSONL
+	case *asJSON:
+		mode = cli.JSON
+	}
+
+	var targets []target
+	switch {
+	case len(pos) == 0:
+		repos, err := cache.Repos()
+		if err != nil {
+			return mlxkerr.Wrap(mlxkerr.HealthCheckFailed, err, "read cache")
+		}
+		for _, r := range repos {
+			if !r.Hidden() {
+				res := hubcache.Resolved{Repo: r}
+				res.Snapshot, res.HasSnapshot, _ = r.Current()
+				targets = append(targets, target{name: r.ID, res: res})
+			}
+		}
+	case pos[0] == "-":
+		specs, err := readSpecs(env.Stdin)
+		if err != nil {
+			return mlxkerr.Wrap(mlxkerr.HealthCheckFailed, err, "read models from stdin")
+		}
+		for _, s := range specs {
+			res, err := cache.Resolve(s)
+			name := s
+			if err == nil {
+				name = res.Repo.ID
+			}
+			targets = append(targets, target{name: name, res: res, err: err})
+		}
+	default:
+		res, err := cache.Resolve(pos[0])
+		if err != nil {
+			e := mlxkerr.From(err, mlxkerr.HealthCheckFailed)
+			if mode != cli.Human && e.Type == mlxkerr.AmbiguousMatch {
+				// mlx-knife keeps the empty result lists beside the error.
+				_ = envelope.Write(env.Stdout, envelope.Failure("health", e, newData(nil)))
+				return cli.Reported{Code: 1}
+			}
+			return e
+		}
+		targets = append(targets, target{name: res.Repo.ID, res: res})
+	}
+
+	start := env.Now()
+	entries, listings := check(targets)
+	if *doVerify {
+		bytes := verifyEntries(targets, listings, entries)
+		log.Debug("verified", "models", len(entries), "bytes", bytes, "duration", env.Now().Sub(start))
+	}
+
+	switch mode {
+	case cli.JSONL:
+		for _, e := range entries {
+			if err := envelope.Write(env.Stdout, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	case cli.JSON:
+		return envelope.Write(env.Stdout, envelope.Success("health", newData(entries)))
+	}
+	_, err = io.WriteString(env.Stdout, render(newData(entries)))
+	return err
+}
+
+// check inspects every target concurrently, keeping their order. It also
+// returns each target's file listing for verification.
+func check(targets []target) ([]Entry, []snapfiles.Listing) {
+	entries := make([]Entry, len(targets))
+	listings := make([]snapfiles.Listing, len(targets))
+	modelinfo.ForEach(len(targets), func(i int) {
+		t := targets[i]
+		if t.err != nil {
+			entries[i] = Entry{Name: t.name, Status: "unhealthy", Reason: mlxkerr.From(t.err, mlxkerr.HealthCheckFailed).Message}
+			return
+		}
+		m, in := modelinfo.Describe(t.res)
+		listings[i] = in.Files
+		e := Entry{Name: t.name, Status: m.Health, Hash: m.Hash, RuntimeCompatible: m.RuntimeCompatible}
+		if t.res.HasSnapshot {
+			e.Reason = in.Health.Reason
+		} else {
+			e.Reason = "No snapshots found"
+		}
+		if in.Health.Healthy && in.RuntimeReason != "" {
+			r := in.RuntimeReason
+			e.RuntimeReason = &r
+		}
+		entries[i] = e
+	})
+	return entries, listings
+}
+
+// readSpecs reads model references from stdin: plain names one per line,
+// model objects or health records (JSON lines with "name" and optional
+// "hash"), or a whole list envelope. Blank lines and # comments are skipped.
+func readSpecs(r io.Reader) ([]string, error) {
+	var specs []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.HasPrefix(line, "{") {
+			specs = append(specs, line)
+			continue
+		}
+		var rec struct {
+			Name *string `json:"name"`
+			Hash *string `json:"hash"`
+			Data *struct {
+				Models []struct {
+					Name string  `json:"name"`
+					Hash *string `json:"hash"`
+				} `json:"models"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			return nil, fmt.Errorf("line %q: %w", truncate(line, 60), err)
+		}
+		add := func(name string, hash *string) {
+			if hash != nil && *hash != "" {
+				name += "@" + *hash
+			}
+			specs = append(specs, name)
+		}
+		switch {
+		case rec.Name != nil:
+			add(*rec.Name, rec.Hash)
+		case rec.Data != nil:
+			for _, m := range rec.Data.Models {
+				add(m.Name, m.Hash)
+			}
+		default:
+			return nil, fmt.Errorf("line %q: no \"name\" field", truncate(line, 60))
+		}
+	}
+	return specs, sc.Err()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// render prints mlx-knife's human health layout, with verification findings
+// indented under their model.
+func render(d Data) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Summary: total %d, healthy %d, unhealthy %d\n", d.Summary.Total, d.Summary.HealthyCount, d.Summary.UnhealthyCount)
+	line := func(label string, e Entry) {
+		reason := e.Reason
+		if e.RuntimeReason != nil {
+			reason += "; not runnable: " + *e.RuntimeReason
+		}
+		b.WriteString(strings.TrimRight(fmt.Sprintf("%-9s %s — %s", label, e.Name, reason), " "))
+		b.WriteByte('\n')
+		if v := e.Verify; v != nil {
+			for _, m := range v.Mismatches {
+				fmt.Fprintf(&b, "          mismatch: %s (expected %s, got %s)\n", m.File, m.Expected, m.Actual)
+			}
+			for _, f := range v.Unreadable {
+				fmt.Fprintf(&b, "          unreadable: %s\n", f)
+			}
+			for _, f := range v.Incomplete {
+				fmt.Fprintf(&b, "          leftover: %s\n", f)
+			}
+			for _, r := range v.DanglingRefs {
+				fmt.Fprintf(&b, "          dangling ref: %s\n", r)
+			}
+		}
+	}
+	for _, e := range d.Healthy {
+		line("healthy", e)
+	}
+	for _, e := range d.Unhealthy {
+		line("unhealthy", e)
+	}
+	return b.String()
+}
+
+// Report is the --verify finding for one model.
+type Report struct {
+	FilesChecked int        `json:"files_checked"`
+	BytesChecked int64      `json:"bytes_checked"`
+	Mismatches   []Mismatch `json:"mismatches"`
+	// Unverified lists files whose blob name is not a content hash (for
+	// example a cache written without symlinks).
+	Unverified []string `json:"unverified"`
+	// Unreadable lists files that could not be read to the end.
+	Unreadable []string `json:"unreadable"`
+	// Incomplete lists blobs/*.incomplete leftovers of interrupted downloads.
+	Incomplete []string `json:"incomplete"`
+	// DanglingRefs lists refs whose commit has no snapshot.
+	DanglingRefs []string `json:"dangling_refs"`
+}
+
+// Mismatch is a file whose content does not hash to its blob name.
+type Mismatch struct {
+	File     string `json:"file"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+}
+
+// verifyEntries hashes the files of every resolved target in one shared pool
+// and attaches a report to each entry; a mismatch or unreadable file makes a
+// healthy entry unhealthy. It returns the bytes hashed.
+func verifyEntries(targets []target, listings []snapfiles.Listing, entries []Entry) int64 {
+	type fileRef struct {
+		rel, path, blob string
+		size            int64
+	}
+	perTarget := make([][]fileRef, len(targets))
+	var jobs []verify.Job
+	for i, t := range targets {
+		rep := &Report{Mismatches: []Mismatch{}, Unverified: []string{}, Unreadable: []string{}, Incomplete: []string{}, DanglingRefs: []string{}}
+		entries[i].Verify = rep
+		if t.err != nil {
+			continue
+		}
+		rep.Incomplete = append(rep.Incomplete, t.res.Repo.IncompleteBlobs()...)
+		rep.DanglingRefs = append(rep.DanglingRefs, danglingRefs(t.res.Repo)...)
+		if !t.res.HasSnapshot {
+			continue
+		}
+		files := listings[i]
+		for _, f := range files.Files {
+			if f.Broken {
+				continue // already reported by the integrity check
+			}
+			blob := filepath.Base(f.Link)
+			algo := verify.AlgoFor(blob)
+			if f.Link == "" || algo == verify.None || f.Irregular {
+				rep.Unverified = append(rep.Unverified, f.Rel)
+				continue
+			}
+			p := files.Abs(f)
+			perTarget[i] = append(perTarget[i], fileRef{rel: f.Rel, path: p, blob: blob, size: f.Size})
+			jobs = append(jobs, verify.Job{Path: p, Algo: algo, Size: f.Size})
+		}
+	}
+	results := verify.HashAll(jobs, 0)
+	var total int64
+	for i, refs := range perTarget {
+		rep := entries[i].Verify
+		for _, r := range refs {
+			res := results[r.path]
+			rep.FilesChecked++
+			switch {
+			case res.Err != nil:
+				rep.Unreadable = append(rep.Unreadable, r.rel)
+			case res.Digest != r.blob:
+				rep.Mismatches = append(rep.Mismatches, Mismatch{File: r.rel, Expected: r.blob, Actual: res.Digest})
+			default:
+				rep.BytesChecked += r.size
+			}
+		}
+		total += rep.BytesChecked
+		if entries[i].Status == "healthy" && (len(rep.Mismatches) > 0 || len(rep.Unreadable) > 0) {
+			var files []string
+			for _, m := range rep.Mismatches {
+				files = append(files, m.File)
+			}
+			files = append(files, rep.Unreadable...)
+			entries[i].Status = "unhealthy"
+			entries[i].Reason = "Content does not match blob hash: " + strings.Join(files, ", ")
+			entries[i].RuntimeCompatible = false
+			entries[i].RuntimeReason = nil
+		}
+	}
+	return total
+}
+
+// danglingRefs lists "name -> commit" for refs whose snapshot is missing.
+func danglingRefs(r hubcache.Repo) []string {
+	refs, err := r.Refs()
+	if err != nil {
+		return nil
+	}
+	snaps, _ := r.Snapshots()
+	have := map[string]bool{}
+	for _, s := range snaps {
+		have[s.Name] = true
+	}
+	var out []string
+	for name, commit := range refs {
+		if !have[commit] {
+			out = append(out, name+" -> "+commit)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,3 @@
+module github.com/mlxk/mlxk/mlxk-list
+
+go 1.26

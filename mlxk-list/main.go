@@ -1,0 +1,14 @@
+// Command mlxk-list lists the models in the Hugging Face cache and shows one
+// of them in detail (verbs: list, show).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/mlxk/mlxk/mlxk-list/listcmd"
+)
+
+func main() {
+	os.Exit(listcmd.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

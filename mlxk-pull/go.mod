@@ -1,0 +1,3 @@
+module github.com/mlxk/mlxk/mlxk-pull
+
+go 1.26

@@ -1,0 +1,23 @@
+// Package pullcmd implements the mlxk-pull binary, the cache writer.
+package pullcmd
+
+import (
+	"context"
+	"io"
+
+	"github.com/mlxk/mlxk/shared/cli"
+)
+
+// Program is the mlxk-pull binary.
+var Program = cli.Program{
+	Name: "mlxk-pull",
+	Verbs: []cli.Verb{
+		cli.NotImplemented("pull", "pull <org/name>[@rev] [--json]"),
+		cli.NotImplemented("rm", "rm <model>[@rev] [-f] [--json]"),
+	},
+}
+
+// Main runs mlxk-pull with the process environment.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Program.Main(ctx, cli.OSEnv(stdin, stdout, stderr), args)
+}

@@ -1,0 +1,3 @@
+module github.com/mlxk/mlxk/mlxk-push
+
+go 1.26

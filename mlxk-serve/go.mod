@@ -1,0 +1,3 @@
+module github.com/mlxk/mlxk/mlxk-serve
+
+go 1.26

@@ -1,0 +1,19 @@
+package dispatch
+
+import (
+	"encoding/binary"
+	"syscall"
+)
+
+func totalMemory() (uint64, error) {
+	s, err := syscall.Sysctl("hw.memsize")
+	if err != nil {
+		return 0, err
+	}
+	b := []byte(s)
+	// syscall.Sysctl drops the trailing NUL that a uint64 may end with.
+	for len(b) < 8 {
+		b = append(b, 0)
+	}
+	return binary.LittleEndian.Uint64(b), nil
+}

@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package dispatch
+
+func totalMemory() (uint64, error) { return 0, errNoMemInfo }

@@ -1,0 +1,243 @@
+// Package hubcache reads the Hugging Face hub cache exactly as
+// huggingface_hub lays it out: models--org--name folders holding blobs/,
+// snapshots/<commit>/ with relative symlinks, and refs/<revision> files.
+// It never writes and never locks; writers live in the pull and clone
+// binaries.
+package hubcache
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mlxk/mlxk/shared/modelref"
+)
+
+// Locate returns the hub cache directory the way huggingface_hub does:
+// HF_HUB_CACHE, then HUGGINGFACE_HUB_CACHE, then $HF_HOME/hub, then
+// $XDG_CACHE_HOME/huggingface/hub, then ~/.cache/huggingface/hub, with "~"
+// and $VARS expanded. Unlike mlx-knife 2.0.3, which read only HF_HOME, this
+// reads where huggingface_hub (and mlxk pull) write.
+func Locate(getenv func(string) string, home string) string {
+	expand := func(p string) string {
+		if p == "~" {
+			p = home
+		} else if strings.HasPrefix(p, "~/") {
+			p = filepath.Join(home, p[2:])
+		}
+		return os.Expand(p, getenv)
+	}
+	if v := getenv("HF_HUB_CACHE"); v != "" {
+		return expand(v)
+	}
+	if v := getenv("HUGGINGFACE_HUB_CACHE"); v != "" {
+		return expand(v)
+	}
+	return filepath.Join(HFHome(getenv, home), "hub")
+}
+
+// HFHome returns the Hugging Face home: $HF_HOME, else
+// $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface.
+func HFHome(getenv func(string) string, home string) string {
+	expand := func(p string) string {
+		if p == "~" {
+			p = home
+		} else if strings.HasPrefix(p, "~/") {
+			p = filepath.Join(home, p[2:])
+		}
+		return os.Expand(p, getenv)
+	}
+	if v := getenv("HF_HOME"); v != "" {
+		return expand(v)
+	}
+	if v := getenv("XDG_CACHE_HOME"); v != "" {
+		return filepath.Join(expand(v), "huggingface")
+	}
+	return filepath.Join(home, ".cache", "huggingface")
+}
+
+// Cache is a hub cache directory.
+type Cache struct {
+	Dir string
+}
+
+// Repo is one model folder in the cache.
+type Repo struct {
+	ID        string // repo id, e.g. "mlx-community/Phi-3-mini-4k-instruct-4bit"
+	CacheName string // folder name, e.g. "models--mlx-community--Phi-3-mini-4k-instruct-4bit"
+	Dir       string // absolute folder path
+}
+
+// Hidden reports whether the repo is the test-cache sentinel that
+// mlx-knife's test suites plant; listings leave it out.
+func (r Repo) Hidden() bool { return strings.Contains(r.CacheName, "TEST-CACHE-SENTINEL") }
+
+// Repos returns the model folders of the cache sorted by repo id. A missing
+// cache is an empty cache. Entries that are not directories are skipped.
+func (c Cache) Repos() ([]Repo, error) {
+	ents, err := os.ReadDir(c.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	repos := make([]Repo, 0, len(ents))
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, modelref.CachePrefix) {
+			continue
+		}
+		dir := filepath.Join(c.Dir, name)
+		if !e.IsDir() {
+			if e.Type()&fs.ModeSymlink == 0 {
+				continue
+			}
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				continue
+			}
+		}
+		repos = append(repos, Repo{ID: modelref.RepoIDFromCacheDir(name), CacheName: name, Dir: dir})
+	}
+	slices.SortFunc(repos, func(a, b Repo) int { return strings.Compare(a.ID, b.ID) })
+	return repos, nil
+}
+
+// Repo returns the folder for a repo id, whether or not it exists.
+func (c Cache) Repo(id string) Repo {
+	name := modelref.CacheDirName(id)
+	return Repo{ID: modelref.RepoIDFromCacheDir(name), CacheName: name, Dir: filepath.Join(c.Dir, name)}
+}
+
+// Snapshot is one snapshots/<name> folder.
+type Snapshot struct {
+	Name    string // usually a 40-hex commit
+	Path    string
+	ModTime time.Time
+}
+
+// Hash returns the commit id of the snapshot, or "" when its name is not a
+// 40-hex commit.
+func (s Snapshot) Hash() string {
+	if modelref.IsCommitHash(s.Name) {
+		return s.Name
+	}
+	return ""
+}
+
+// Snapshots returns the snapshot folders sorted by name. A repo without
+// snapshots/ has none.
+func (r Repo) Snapshots() ([]Snapshot, error) {
+	dir := filepath.Join(r.Dir, "snapshots")
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Snapshot
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			continue
+		}
+		out = append(out, Snapshot{Name: e.Name(), Path: p, ModTime: st.ModTime()})
+	}
+	return out, nil
+}
+
+// Refs returns revision name → commit for every file under refs/, with
+// nested names such as "refs/pr/1" kept as paths. Contents are trimmed, as
+// huggingface_hub's resolve_revision does.
+func (r Repo) Refs() (map[string]string, error) {
+	root := filepath.Join(r.Dir, "refs")
+	refs := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return nil // unreadable ref folders are skipped, not fatal
+		}
+		if d.IsDir() {
+			return nil
+		}
+		b, err := readSmall(p, 1024)
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		refs[filepath.ToSlash(rel)] = strings.TrimSpace(string(b))
+		return nil
+	})
+	return refs, err
+}
+
+// Current returns the snapshot a bare name means: the one refs/main points
+// at when it is cached, otherwise the most recently modified snapshot.
+// ok is false when the repo has no snapshots.
+func (r Repo) Current() (snap Snapshot, ok bool, err error) {
+	snaps, err := r.Snapshots()
+	if err != nil || len(snaps) == 0 {
+		return Snapshot{}, false, err
+	}
+	if b, err := readSmall(filepath.Join(r.Dir, "refs", "main"), 1024); err == nil {
+		main := strings.TrimSpace(string(b))
+		for _, s := range snaps {
+			if s.Name == main {
+				return s, true, nil
+			}
+		}
+	}
+	best := snaps[0]
+	for _, s := range snaps[1:] {
+		if s.ModTime.After(best.ModTime) || s.ModTime.Equal(best.ModTime) && s.Name > best.Name {
+			best = s
+		}
+	}
+	return best, true, nil
+}
+
+// IncompleteBlobs lists blobs/*.incomplete leftovers of interrupted
+// downloads, as paths relative to the repo folder.
+func (r Repo) IncompleteBlobs() []string {
+	ents, err := os.ReadDir(filepath.Join(r.Dir, "blobs"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".incomplete") {
+			out = append(out, "blobs/"+e.Name())
+		}
+	}
+	return out
+}
+
+// readSmall reads a regular file of at most limit bytes.
+func readSmall(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if st.Size() > limit {
+		return nil, errors.New("file too large")
+	}
+	b := make([]byte, st.Size())
+	_, err = f.ReadAt(b, 0)
+	return b, err
+}

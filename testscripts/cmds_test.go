@@ -1,0 +1,228 @@
+package testscripts
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/mlxk/mlxk/shared/cachewrite"
+	"github.com/mlxk/mlxk/shared/hubcache"
+)
+
+// cmdMkcache lays a folder of the script out as a model in the hub cache,
+// exactly as huggingface_hub writes it, and sets $COMMIT and $SNAP:
+//
+//	mkcache [-commit C] [-ref R]... [-noref] [-mtime RFC3339] org/name srcdir
+func cmdMkcache(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! mkcache")
+	}
+	fl := flag.NewFlagSet("mkcache", flag.ContinueOnError)
+	commit := fl.String("commit", "", "commit hash (default: derived from the content)")
+	var refs multi
+	fl.Var(&refs, "ref", "ref to point at the commit (default main)")
+	noRef := fl.Bool("noref", false, "write no ref at all")
+	mtime := fl.String("mtime", "", "modification time of the snapshot folder (RFC 3339)")
+	ts.Check(fl.Parse(args))
+	if fl.NArg() != 2 {
+		ts.Fatalf("usage: mkcache [flags] org/name srcdir")
+	}
+	if len(refs) == 0 && !*noRef {
+		refs = multi{"main"}
+	}
+	src := ts.MkAbs(fl.Arg(1))
+	var files []cachewrite.File
+	ts.Check(filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		files = append(files, cachewrite.File{Path: filepath.ToSlash(rel), Src: p})
+		return nil
+	}))
+	w, err := cachewrite.Write(hub(ts), cachewrite.Snapshot{RepoID: fl.Arg(0), Commit: *commit, Refs: refs, Files: files})
+	ts.Check(err)
+	if *mtime != "" {
+		t, err := time.Parse(time.RFC3339, *mtime)
+		ts.Check(err)
+		ts.Check(os.Chtimes(w.Dir, t, t))
+	}
+	ts.Setenv("COMMIT", w.Commit)
+	ts.Setenv("SNAP", w.Dir)
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func hub(ts *testscript.TestScript) string {
+	return hubcache.Locate(ts.Getenv, ts.Getenv("HOME"))
+}
+
+// cmdBlobof sets $BLOB to the blob a file of a model's current snapshot
+// links to: blobof org/name path
+func cmdBlobof(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: blobof org/name path")
+	}
+	repo := hubcache.Cache{Dir: hub(ts)}.Repo(args[0])
+	snap, ok, err := repo.Current()
+	ts.Check(err)
+	if !ok {
+		ts.Fatalf("%s has no snapshot", args[0])
+	}
+	ptr := filepath.Join(snap.Path, filepath.FromSlash(args[1]))
+	target, err := os.Readlink(ptr)
+	ts.Check(err)
+	ts.Setenv("BLOB", filepath.Clean(filepath.Join(filepath.Dir(ptr), target)))
+}
+
+// cmdTouch sets the modification time of files or folders:
+// touch RFC3339 path...
+func cmdTouch(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: touch RFC3339 path...")
+	}
+	t, err := time.Parse(time.RFC3339, args[0])
+	ts.Check(err)
+	for _, p := range args[1:] {
+		ts.Check(os.Chtimes(ts.MkAbs(p), t, t))
+	}
+}
+
+// schema holds every definition of the project schema, compiled up front
+// (the compiler is not safe for concurrent use; compiled schemas are).
+type schema struct{ defs map[string]*jsonschema.Schema }
+
+func loadSchema(t *testing.T, path string) schema {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("mlxk.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s := schema{defs: map[string]*jsonschema.Schema{}}
+	for name := range doc.(map[string]any)["$defs"].(map[string]any) {
+		sch, err := c.Compile("mlxk.json#/$defs/" + name)
+		if err != nil {
+			t.Fatalf("compile %s: %v", name, err)
+		}
+		s.defs[name] = sch
+	}
+	return s
+}
+
+// cmd validates every non-empty line of the last command's stdout against
+// a definition of docs/json-api-schema.json: schema envelope|model|healthEntry
+func (s schema) cmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: schema <definition>")
+	}
+	sch, found := s.defs[args[0]]
+	if !found {
+		ts.Fatalf("schema has no definition %q", args[0])
+	}
+	lines := strings.Split(strings.TrimRight(ts.ReadFile("stdout"), "\n"), "\n")
+	var failed error
+	n := 0
+	for i, line := range lines {
+		if line == "" {
+			continue
+		}
+		n++
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(line))
+		if err != nil {
+			failed = fmt.Errorf("stdout line %d is not JSON: %v", i+1, err)
+			break
+		}
+		if err := sch.Validate(v); err != nil {
+			failed = fmt.Errorf("stdout line %d does not match %s: %v", i+1, args[0], err)
+			break
+		}
+	}
+	if n == 0 && failed == nil {
+		failed = fmt.Errorf("stdout is empty")
+	}
+	switch {
+	case neg && failed == nil:
+		ts.Fatalf("stdout unexpectedly matches %s", args[0])
+	case !neg && failed != nil:
+		ts.Fatalf("%v", failed)
+	}
+}
+
+// cmdJSONGet compares a value of a JSON line of stdout:
+//
+//	jsonget [-line N] path want
+//
+// path is dot-separated with numeric list indices (data.models.0.name);
+// "#" after a list gives its length. Strings compare by value, everything
+// else by its compact JSON.
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	line := 1
+	if len(args) == 4 && args[0] == "-line" {
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		line, args = n, args[2:]
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: jsonget [-line N] path want")
+	}
+	lines := strings.Split(strings.TrimRight(ts.ReadFile("stdout"), "\n"), "\n")
+	if line < 1 || line > len(lines) {
+		ts.Fatalf("stdout has %d lines, want line %d", len(lines), line)
+	}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(lines[line-1]))
+	dec.UseNumber()
+	ts.Check(dec.Decode(&v))
+	for _, key := range strings.Split(args[0], ".") {
+		switch cur := v.(type) {
+		case map[string]any:
+			val, found := cur[key]
+			if !found {
+				ts.Fatalf("%s: no key %q", args[0], key)
+			}
+			v = val
+		case []any:
+			if key == "#" {
+				v = json.Number(strconv.Itoa(len(cur)))
+				continue
+			}
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(cur) {
+				ts.Fatalf("%s: bad index %q into a list of %d", args[0], key, len(cur))
+			}
+			v = cur[i]
+		default:
+			ts.Fatalf("%s: cannot index %T with %q", args[0], v, key)
+		}
+	}
+	got, isStr := v.(string)
+	if !isStr {
+		b, _ := json.Marshal(v)
+		got = string(b)
+	}
+	if (got == args[1]) == neg {
+		ts.Fatalf("%s = %s, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
+	}
+}

@@ -1,0 +1,88 @@
+package testscripts
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/mlxk/mlxk/mlxk-clone/clonecmd"
+	"github.com/mlxk/mlxk/mlxk-health/healthcmd"
+	"github.com/mlxk/mlxk/mlxk-list/listcmd"
+	"github.com/mlxk/mlxk/mlxk-pull/pullcmd"
+	"github.com/mlxk/mlxk/mlxk-push/pushcmd"
+	"github.com/mlxk/mlxk/mlxk-run/runcmd"
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd"
+	"github.com/mlxk/mlxk/shared/cli"
+	"github.com/mlxk/mlxk/shared/dispatch"
+)
+
+// binary adapts a binary's Main to testscript's command table.
+func binary(m func(context.Context, []string, io.Reader, io.Writer, io.Writer) int) func() {
+	return func() { os.Exit(m(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+}
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"mlxk":        dispatcherMain,
+		"mlxk-list":   binary(listcmd.Main),
+		"mlxk-health": binary(healthcmd.Main),
+		"mlxk-pull":   binary(pullcmd.Main),
+		"mlxk-push":   binary(pushcmd.Main),
+		"mlxk-clone":  binary(clonecmd.Main),
+		"mlxk-run":    binary(runcmd.Main),
+		"mlxk-serve":  binary(servecmd.Main),
+	})
+}
+
+// dispatcherMain is cmd/mlxk's main: in the harness the binaries live in
+// testscript's bin folder on PATH, not beside the test executable.
+func dispatcherMain() {
+	self, _ := os.Executable()
+	d := dispatch.Dispatcher{
+		Env:      cli.OSEnv(os.Stdin, os.Stdout, os.Stderr),
+		Self:     self,
+		LookPath: exec.LookPath,
+		Exec:     syscall.Exec,
+		Environ:  os.Environ(),
+	}
+	os.Exit(d.Main(context.Background(), os.Args[1:]))
+}
+
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	schema := loadSchema(t, filepath.Join("..", "docs", "json-api-schema.json"))
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			env.Setenv("HOME", home)
+			env.Setenv("HF_HOME", filepath.Join(env.WorkDir, "hf"))
+			for _, v := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_TOKEN", "MLXK_LOG_JSON", "MLXK2_LOG_JSON", "MLXK_LOG_LEVEL"} {
+				env.Setenv(v, "")
+			}
+			return os.MkdirAll(home, 0o777)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkcache": cmdMkcache,
+			"blobof":  cmdBlobof,
+			"touch":   cmdTouch,
+			"schema":  schema.cmd,
+			"jsonget": cmdJSONGet,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, nil
+		},
+	})
+}
