@@ -219,8 +219,11 @@ func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	got, isStr := v.(string)
 	if !isStr {
-		b, _ := json.Marshal(v)
-		got = string(b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		ts.Check(enc.Encode(v))
+		got = strings.TrimSuffix(b.String(), "\n")
 	}
 	if (got == args[1]) == neg {
 		ts.Fatalf("%s = %s, want %s%s", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])

@@ -251,10 +251,13 @@ func truncate(s string, n int) string {
 }
 
 // render prints mlx-knife's human health layout, with verification findings
-// indented under their model.
+// indented under their model. The summary line is left out for a single
+// model, as mlx-knife 2.0.4 does.
 func render(d Data) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Summary: total %d, healthy %d, unhealthy %d\n", d.Summary.Total, d.Summary.HealthyCount, d.Summary.UnhealthyCount)
+	if d.Summary.Total != 1 {
+		fmt.Fprintf(&b, "Summary: total %d, healthy %d, unhealthy %d\n", d.Summary.Total, d.Summary.HealthyCount, d.Summary.UnhealthyCount)
+	}
 	line := func(label string, e Entry) {
 		reason := e.Reason
 		if e.RuntimeReason != nil {
