@@ -61,6 +61,9 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		// UPDATE_SCRIPTS=1 rewrites the expected files of failing cmp lines;
+		// review the diff before committing.
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, "home")
 			env.Setenv("HOME", home)
@@ -76,6 +79,8 @@ func TestScripts(t *testing.T) {
 			"touch":   cmdTouch,
 			"schema":  schema.cmd,
 			"jsonget": cmdJSONGet,
+			"sparse":  cmdSparse,
+			"mkfifo":  cmdMkfifo,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

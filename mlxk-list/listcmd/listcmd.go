@@ -61,7 +61,7 @@ func runList(ctx context.Context, env cli.Env, verb string, args []string) error
 	if err != nil {
 		return err
 	}
-	log.Debug("listed cache", "dir", cache.Dir, "models", len(models))
+	log.Debug("listed cache", "dir", cache.Dir, "pattern", pattern, "models", len(models))
 	switch {
 	case *asJSONL:
 		for _, m := range models {

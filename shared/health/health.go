@@ -6,6 +6,7 @@ package health
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -44,10 +45,14 @@ func Check(l snapfiles.Listing) Result {
 	if !l.Present("config.json") {
 		return bad("config.json missing")
 	}
-	switch _, st, _ := l.ReadJSONObject("config.json"); st {
-	case snapfiles.JSONNotObject:
+	switch _, st, err := l.ReadJSONObject("config.json"); {
+	case errors.Is(err, snapfiles.ErrTooLarge):
+		return bad("config.json is too large")
+	case errors.Is(err, snapfiles.ErrIrregular):
+		return bad("config.json is not a regular file")
+	case st == snapfiles.JSONNotObject:
 		return bad("config.json is empty or invalid")
-	case snapfiles.JSONInvalid:
+	case st == snapfiles.JSONInvalid:
 		return bad("config.json contains invalid JSON")
 	}
 
