@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlxk/mlxk/shared/cli"
 	"github.com/mlxk/mlxk/shared/envelope"
+	"github.com/mlxk/mlxk/shared/human"
 	"github.com/mlxk/mlxk/shared/hubcache"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 	"github.com/mlxk/mlxk/shared/modelinfo"
@@ -266,6 +267,7 @@ func render(d Data) string {
 		b.WriteString(strings.TrimRight(fmt.Sprintf("%-9s %s — %s", label, e.Name, reason), " "))
 		b.WriteByte('\n')
 		if v := e.Verify; v != nil {
+			fmt.Fprintf(&b, "          verified %d files (%s)\n", v.FilesChecked, human.Size(v.BytesChecked))
 			for _, m := range v.Mismatches {
 				fmt.Fprintf(&b, "          mismatch: %s (expected %s, got %s)\n", m.File, m.Expected, m.Actual)
 			}
