@@ -35,6 +35,8 @@ fuzz:
 	go test ./shared/snapfiles -run '^$$' -fuzz FuzzParseJSONObject -fuzztime $(FUZZTIME)
 	go test ./shared/modelinfo -run '^$$' -fuzz FuzzParseFrontMatter -fuzztime $(FUZZTIME)
 	go test ./shared/health -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	go test ./shared/health -run '^$$' -fuzz FuzzWeightMapFiles -fuzztime $(FUZZTIME)
+	go test ./shared/jsonscan -run '^$$' -fuzz FuzzTopLevel -fuzztime $(FUZZTIME)
 
 ## demo: build everything and run list, show and health on the bundled demo cache.
 demo: build

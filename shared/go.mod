@@ -1,10 +1,10 @@
 module github.com/mlxk/mlxk/shared
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/klauspost/cpuid/v2 v2.2.3 // indirect
 	github.com/minio/sha256-simd v1.0.1 // indirect
 	github.com/peterbourgon/ff/v3 v3.4.0 // indirect
-	golang.org/x/sys v0.0.0-20220704084225-05e143d24a9e // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )

@@ -340,9 +340,10 @@ func verifyEntries(targets []target, listings []snapfiles.Listing, entries []Ent
 			if f.Broken {
 				continue // already reported by the integrity check
 			}
-			blob := filepath.Base(f.Link)
+			target := files.Target(f)
+			blob := filepath.Base(target)
 			algo := verify.AlgoFor(blob)
-			if f.Link == "" || algo == verify.None || f.Irregular {
+			if target == "" || algo == verify.None || f.Irregular {
 				rep.Unverified = append(rep.Unverified, f.Rel)
 				continue
 			}

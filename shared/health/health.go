@@ -5,7 +5,6 @@
 package health
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -31,11 +30,28 @@ func bad(format string, args ...any) Result {
 
 var shardPattern = regexp.MustCompile(`model-(\d{5})-of-(\d{5})\.safetensors$`)
 
-// Check applies the integrity policy to a snapshot listing. The order of the
+// Config is config.json as read from a snapshot, so that callers that
+// need its values and the health check read and parse it once.
+type Config struct {
+	Values map[string]any // nil unless Status is JSONOK
+	Status snapfiles.JSONStatus
+	Err    error
+}
+
+// ReadConfig reads the snapshot's config.json.
+func ReadConfig(l snapfiles.Listing) Config {
+	v, st, err := l.ReadJSONObject("config.json")
+	return Config{Values: v, Status: st, Err: err}
+}
+
+// Check applies the integrity policy to a snapshot listing.
+func Check(l snapfiles.Listing) Result { return CheckConfig(l, ReadConfig(l)) }
+
+// CheckConfig is Check with config.json already read. The order of the
 // checks, and so which reason wins, follows mlx-knife 2.0.3 §4.2; dangling
 // symlinks are reported as missing files instead of crashing, and are also
 // caught when they are not weights.
-func Check(l snapfiles.Listing) Result {
+func CheckConfig(l snapfiles.Listing, cfg Config) Result {
 	if !l.Exists {
 		return bad("Model path does not exist")
 	}
@@ -45,14 +61,14 @@ func Check(l snapfiles.Listing) Result {
 	if !l.Present("config.json") {
 		return bad("config.json missing")
 	}
-	switch _, st, err := l.ReadJSONObject("config.json"); {
-	case errors.Is(err, snapfiles.ErrTooLarge):
+	switch {
+	case errors.Is(cfg.Err, snapfiles.ErrTooLarge):
 		return bad("config.json is too large")
-	case errors.Is(err, snapfiles.ErrIrregular):
+	case errors.Is(cfg.Err, snapfiles.ErrIrregular):
 		return bad("config.json is not a regular file")
-	case st == snapfiles.JSONNotObject:
+	case cfg.Status == snapfiles.JSONNotObject:
 		return bad("config.json is empty or invalid")
-	case st == snapfiles.JSONInvalid:
+	case cfg.Status == snapfiles.JSONInvalid:
 		return bad("config.json contains invalid JSON")
 	}
 
@@ -98,23 +114,12 @@ func checkIndex(l snapfiles.Listing, name string) Result {
 	if err != nil {
 		return bad("Invalid index file")
 	}
-	var idx struct {
-		WeightMap json.RawMessage `json:"weight_map"`
-	}
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return bad("Invalid index file")
-	}
-	var wm map[string]any
-	if json.Unmarshal(idx.WeightMap, &wm) != nil || len(wm) == 0 {
+	set, err := weightMapFiles(b)
+	switch {
+	case errors.Is(err, errWeightMap):
 		return bad("Empty or invalid weight_map in index")
-	}
-	set := map[string]bool{}
-	for _, v := range wm {
-		s, isStr := v.(string)
-		if !isStr {
-			return bad("Empty or invalid weight_map in index")
-		}
-		set[s] = true
+	case err != nil:
+		return bad("Invalid index file")
 	}
 	refs := make([]string, 0, len(set))
 	for s := range set {

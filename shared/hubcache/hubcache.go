@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlxk/mlxk/shared/fastio"
 	"github.com/mlxk/mlxk/shared/modelref"
 )
 
@@ -133,22 +134,27 @@ func (s Snapshot) Hash() string {
 // snapshots/ has none.
 func (r Repo) Snapshots() ([]Snapshot, error) {
 	dir := filepath.Join(r.Dir, "snapshots")
-	ents, err := os.ReadDir(dir)
+	d, err := fastio.OpenDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
+	ents, err := d.Entries()
+	if err != nil {
+		return nil, err
+	}
 	var out []Snapshot
 	for _, e := range ents {
-		p := filepath.Join(dir, e.Name())
-		st, err := os.Stat(p)
-		if err != nil || !st.IsDir() {
+		st, err := d.Stat(e.Name, true)
+		if err != nil || st.Mode != fs.ModeDir {
 			continue
 		}
-		out = append(out, Snapshot{Name: e.Name(), Path: p, ModTime: st.ModTime()})
+		out = append(out, Snapshot{Name: e.Name, Path: filepath.Join(dir, e.Name), ModTime: time.Unix(0, st.MTime)})
 	}
+	slices.SortFunc(out, func(a, b Snapshot) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -183,17 +189,18 @@ func (r Repo) Refs() (map[string]string, error) {
 // at when it is cached, otherwise the most recently modified snapshot.
 // ok is false when the repo has no snapshots.
 func (r Repo) Current() (snap Snapshot, ok bool, err error) {
+	if b, err := readSmall(filepath.Join(r.Dir, "refs", "main"), 1024); err == nil {
+		main := strings.TrimSpace(string(b))
+		if main != "" && !strings.ContainsAny(main, `/\`) && main != "." && main != ".." {
+			p := filepath.Join(r.Dir, "snapshots", main)
+			if st, err := fastio.StatPath(p); err == nil && st.Mode == fs.ModeDir {
+				return Snapshot{Name: main, Path: p, ModTime: time.Unix(0, st.MTime)}, true, nil
+			}
+		}
+	}
 	snaps, err := r.Snapshots()
 	if err != nil || len(snaps) == 0 {
 		return Snapshot{}, false, err
-	}
-	if b, err := readSmall(filepath.Join(r.Dir, "refs", "main"), 1024); err == nil {
-		main := strings.TrimSpace(string(b))
-		for _, s := range snaps {
-			if s.Name == main {
-				return s, true, nil
-			}
-		}
 	}
 	best := snaps[0]
 	for _, s := range snaps[1:] {
@@ -220,24 +227,7 @@ func (r Repo) IncompleteBlobs() []string {
 	return out
 }
 
-// readSmall reads a regular file of at most limit bytes.
+// readSmall reads a small file such as a ref.
 func readSmall(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if st.Size() > limit {
-		return nil, errors.New("file too large")
-	}
-	b := make([]byte, st.Size())
-	_, err = f.ReadAt(b, 0)
-	return b, err
+	return fastio.ReadFile(p, 0, limit)
 }

@@ -65,9 +65,17 @@ type handler struct {
 
 func (h *handler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.opts.Level }
 
+// WithAttrs qualifies the attributes with the group open at this point,
+// so that attributes added before WithGroup stay at the top level.
 func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
 	c := *h
-	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	c.attrs = append([]slog.Attr(nil), h.attrs...)
+	for _, a := range as {
+		if h.group != "" {
+			a.Key = h.group + "." + a.Key
+		}
+		c.attrs = append(c.attrs, a)
+	}
 	return &c
 }
 
@@ -106,18 +114,17 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 		obj.set("ts", float64(ts.UnixNano())/1e9)
 		obj.set("level", levelName(r.Level))
 		obj.set("msg", msg)
-		add := func(a slog.Attr) bool {
+		for _, a := range h.attrs {
+			obj.set(a.Key, h.value(a.Value))
+		}
+		r.Attrs(func(a slog.Attr) bool {
 			key := a.Key
 			if h.group != "" {
 				key = h.group + "." + key
 			}
 			obj.set(key, h.value(a.Value))
 			return true
-		}
-		for _, a := range h.attrs {
-			add(a)
-		}
-		r.Attrs(add)
+		})
 		b, err := obj.marshal()
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlxk/mlxk/shared/health"
 	"github.com/mlxk/mlxk/shared/hubcache"
+	"github.com/mlxk/mlxk/shared/jsonscan"
 	"github.com/mlxk/mlxk/shared/snapfiles"
 )
 
@@ -57,10 +58,11 @@ type Inspection struct {
 func Inspect(repoID, dir string) Inspection {
 	l := snapfiles.Scan(dir)
 	in := Inspection{RepoID: repoID, Files: l}
-	in.Config, _, _ = l.ReadJSONObject("config.json")
+	cfg := health.ReadConfig(l)
+	in.Config = cfg.Values
 	in.FrontMatter = ReadFrontMatter(l)
 	in.ChatTemplate = hasChatTemplate(l)
-	in.Health = health.Check(l)
+	in.Health = health.CheckConfig(l, cfg)
 	in.Framework = detectFramework(repoID, l, in.FrontMatter, in.Config)
 	in.ModelType = detectModelType(repoID, in.Config, in.ChatTemplate)
 	in.Capabilities = capabilities(in.ModelType)
@@ -212,22 +214,28 @@ const tokenizerJSONLimit = 256 << 20
 // hasChatTemplate looks for a chat template where transformers keeps one:
 // chat_template.jinja or chat_template.json files, then a non-blank
 // "chat_template" (string, or a list of named templates) in
-// tokenizer_config.json, then in tokenizer.json.
+// tokenizer_config.json, then in tokenizer.json. Both JSON files can be
+// megabytes, so a byte search rules most of them out and jsonscan reads
+// only the one value.
 func hasChatTemplate(l snapfiles.Listing) bool {
 	if l.Present("chat_template.jinja") || l.Present("chat_template.json") {
 		return true
 	}
-	if m, st, _ := l.ReadJSONObject("tokenizer_config.json"); st == snapfiles.JSONOK && templateValue(m["chat_template"]) {
-		return true
+	for _, name := range []string{"tokenizer_config.json", "tokenizer.json"} {
+		b, err := l.ReadFile(name, tokenizerJSONLimit)
+		if err != nil || !bytes.Contains(b, []byte(`"chat_template"`)) {
+			continue
+		}
+		raw, found, err := jsonscan.TopLevel(b, "chat_template")
+		if err != nil || !found {
+			continue
+		}
+		var v any
+		if json.Unmarshal(raw, &v) == nil && templateValue(v) {
+			return true
+		}
 	}
-	b, err := l.ReadFile("tokenizer.json", tokenizerJSONLimit)
-	if err != nil || !bytes.Contains(b, []byte(`"chat_template"`)) {
-		return false
-	}
-	var tj struct {
-		ChatTemplate any `json:"chat_template"`
-	}
-	return json.Unmarshal(b, &tj) == nil && templateValue(tj.ChatTemplate)
+	return false
 }
 
 func templateValue(v any) bool {

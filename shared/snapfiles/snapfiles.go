@@ -20,13 +20,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
+
+	"github.com/mlxk/mlxk/shared/fastio"
 )
 
 // File is one non-directory entry under the snapshot.
 type File struct {
 	Rel    string // slash-separated path relative to the snapshot
 	Size   int64  // size of the target (0 when Broken)
-	Link   string // symlink target as written, "" for a regular file
+	IsLink bool   // a symlink (in a hub cache: into blobs/)
 	Broken bool   // a symlink whose target cannot be reached
 	// Irregular marks a target that is neither a regular file nor a
 	// directory (a FIFO or a device): it is never opened.
@@ -48,61 +51,95 @@ type Listing struct {
 }
 
 // Scan walks dir once. It never fails: problems are recorded in the
-// listing.
+// listing. Symlinks are followed to their targets for sizes, but their
+// link text is not read (see Target). Each file costs one stat relative to
+// its open folder (package fastio).
 func Scan(dir string) Listing {
 	l := Listing{Dir: dir}
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
+	d, err := fastio.OpenDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return l
+		}
+		l.Exists = true
+		l.Unreadable = []string{"."}
 		return l
 	}
 	l.Exists = true
-	root := dir
-	if r, err := filepath.EvalSymlinks(dir); err == nil {
-		root = r // a workspace may itself be a symlink; WalkDir would not enter it
-	}
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if err != nil {
-			if d == nil || d.IsDir() {
-				l.Unreadable = append(l.Unreadable, rel)
-				return nil
-			}
-		}
-		if d.IsDir() {
-			return nil
-		}
-		f := File{Rel: rel}
-		if d.Type()&fs.ModeSymlink != 0 {
-			f.Link, _ = os.Readlink(p)
-			tst, err := os.Stat(p)
-			switch {
-			case err != nil:
-				f.Broken = true
-			case tst.IsDir():
-				return nil // a linked folder is not followed (no cycles)
-			default:
-				f.Size = tst.Size()
-				f.Irregular = !tst.Mode().IsRegular()
-			}
-		} else {
-			info, err := d.Info()
-			if err != nil {
-				f.Broken = true
-			} else {
-				f.Size = info.Size()
-				f.Irregular = !info.Mode().IsRegular()
-			}
-		}
-		l.Files = append(l.Files, f)
-		return nil
-	})
+	walk(&l, d, dir, "")
 	sort.Slice(l.Files, func(i, j int) bool { return l.Files[i].Rel < l.Files[j].Rel })
 	l.index = make(map[string]int, len(l.Files))
 	for i, f := range l.Files {
 		l.index[f.Rel] = i
 	}
 	return l
+}
+
+// walk lists the open folder d (abs, rel from the root) into l and closes
+// it, recursing into real subfolders only: a symlinked folder is not
+// followed, so there are no cycles.
+func walk(l *Listing, d fastio.Dir, abs, rel string) {
+	defer d.Close()
+	ents, err := d.Entries()
+	if err != nil {
+		l.Unreadable = append(l.Unreadable, relOrDot(rel))
+	}
+	for _, e := range ents {
+		childRel := e.Name
+		if rel != "" {
+			childRel = rel + "/" + e.Name
+		}
+		typ := e.Type
+		if typ == fastio.Unknown {
+			st, err := d.Stat(e.Name, false)
+			if err != nil {
+				continue // vanished while listing
+			}
+			typ = st.Mode
+		}
+		if typ == fs.ModeDir {
+			childAbs := filepath.Join(abs, e.Name)
+			sub, err := fastio.OpenDir(childAbs)
+			if err != nil {
+				l.Unreadable = append(l.Unreadable, childRel)
+				continue
+			}
+			walk(l, sub, childAbs, childRel)
+			continue
+		}
+		f := File{Rel: childRel, IsLink: typ == fs.ModeSymlink}
+		st, err := d.Stat(e.Name, true)
+		switch {
+		case err != nil:
+			f.Broken = true
+		case st.Mode == fs.ModeDir:
+			continue // a linked folder is not followed
+		default:
+			f.Size = st.Size
+			f.Irregular = st.Mode != 0
+		}
+		l.Files = append(l.Files, f)
+	}
+}
+
+func relOrDot(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return rel
+}
+
+// Target returns the link text of a symlinked file (for a hub cache,
+// "../../blobs/<etag>"), or "" for a regular file or on error.
+func (l Listing) Target(f File) string {
+	if !f.IsLink {
+		return ""
+	}
+	t, err := os.Readlink(l.Abs(f))
+	if err != nil {
+		return ""
+	}
+	return t
 }
 
 // Get returns the file at a slash-separated relative path. Paths that
@@ -158,12 +195,11 @@ func (l Listing) ReadFile(rel string, limit int64) ([]byte, error) {
 	if f.Size > limit {
 		return nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", rel, ErrTooLarge, f.Size, limit)
 	}
-	fh, err := os.Open(l.Abs(f))
-	if err != nil {
-		return nil, err
+	b, err := fastio.ReadFile(l.Abs(f), f.Size, limit)
+	if errors.Is(err, fastio.ErrTooLarge) {
+		return nil, fmt.Errorf("%s: %w (grew past the limit of %d)", rel, ErrTooLarge, limit)
 	}
-	defer fh.Close()
-	return io.ReadAll(io.LimitReader(fh, limit))
+	return b, err
 }
 
 // Head returns up to n leading bytes of a listed file, or nil when it cannot
@@ -172,14 +208,11 @@ func (l Listing) Head(f File, n int) []byte {
 	if f.Broken || f.Irregular {
 		return nil
 	}
-	fh, err := os.Open(l.Abs(f))
+	b, err := fastio.ReadPrefix(l.Abs(f), int(min(int64(n), f.Size)))
 	if err != nil {
 		return nil
 	}
-	defer fh.Close()
-	buf := make([]byte, n)
-	k, _ := io.ReadFull(fh, buf)
-	return buf[:k]
+	return b
 }
 
 // lfsMarker starts every Git LFS pointer file.
