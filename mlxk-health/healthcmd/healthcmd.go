@@ -13,8 +13,8 @@ import (
 
 	"github.com/mlxk/mlxk/shared/cli"
 	"github.com/mlxk/mlxk/shared/envelope"
-	"github.com/mlxk/mlxk/shared/human"
 	"github.com/mlxk/mlxk/shared/hubcache"
+	"github.com/mlxk/mlxk/shared/human"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 	"github.com/mlxk/mlxk/shared/modelinfo"
 	"github.com/mlxk/mlxk/shared/snapfiles"
