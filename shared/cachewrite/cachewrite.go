@@ -97,11 +97,13 @@ func Write(hub string, s Snapshot) (Written, error) {
 	}
 	files := slices.Clone(s.Files)
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	for _, f := range files {
+		if err := checkRepoPath(f.Path); err != nil {
+			return Written{}, err // before anything is written
+		}
+	}
 	etags := make([]string, len(files))
 	for i, f := range files {
-		if err := checkRepoPath(f.Path); err != nil {
-			return Written{}, err
-		}
 		etag, err := PutBlob(repoDir, f.Src, IsLFS(f.Path, fileSize(f.Src)))
 		if err != nil {
 			return Written{}, fmt.Errorf("%s: %w", f.Path, err)

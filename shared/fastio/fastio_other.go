@@ -3,10 +3,12 @@
 package fastio
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Dir is an open folder.
@@ -85,9 +87,27 @@ func fromInfo(st fs.FileInfo) Stat {
 	return s
 }
 
+// openRegular opens a file without blocking on a FIFO and refuses
+// anything that is not a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // ReadFile reads a regular file of at most limit bytes.
 func ReadFile(path string, _, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +124,7 @@ func ReadFile(path string, _, limit int64) ([]byte, error) {
 
 // ReadPrefix reads up to n leading bytes of a file.
 func ReadPrefix(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -24,19 +24,11 @@ import (
 // and $VARS expanded. Unlike mlx-knife 2.0.3, which read only HF_HOME, this
 // reads where huggingface_hub (and mlxk pull) write.
 func Locate(getenv func(string) string, home string) string {
-	expand := func(p string) string {
-		if p == "~" {
-			p = home
-		} else if strings.HasPrefix(p, "~/") {
-			p = filepath.Join(home, p[2:])
-		}
-		return os.Expand(p, getenv)
-	}
 	if v := getenv("HF_HUB_CACHE"); v != "" {
-		return expand(v)
+		return expandPath(v, getenv, home)
 	}
 	if v := getenv("HUGGINGFACE_HUB_CACHE"); v != "" {
-		return expand(v)
+		return expandPath(v, getenv, home)
 	}
 	return filepath.Join(HFHome(getenv, home), "hub")
 }
@@ -44,21 +36,30 @@ func Locate(getenv func(string) string, home string) string {
 // HFHome returns the Hugging Face home: $HF_HOME, else
 // $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface.
 func HFHome(getenv func(string) string, home string) string {
-	expand := func(p string) string {
-		if p == "~" {
-			p = home
-		} else if strings.HasPrefix(p, "~/") {
-			p = filepath.Join(home, p[2:])
-		}
-		return os.Expand(p, getenv)
-	}
 	if v := getenv("HF_HOME"); v != "" {
-		return expand(v)
+		return expandPath(v, getenv, home)
 	}
 	if v := getenv("XDG_CACHE_HOME"); v != "" {
-		return filepath.Join(expand(v), "huggingface")
+		return filepath.Join(expandPath(v, getenv, home), "huggingface")
 	}
 	return filepath.Join(home, ".cache", "huggingface")
+}
+
+// expandPath expands a leading "~" and $VARS as Python's expanduser and
+// expandvars do: a variable that is unset (or empty) stays as written
+// instead of collapsing to "", which would move the cache to "/hub".
+func expandPath(p string, getenv func(string) string, home string) string {
+	if p == "~" {
+		p = home
+	} else if strings.HasPrefix(p, "~/") {
+		p = filepath.Join(home, p[2:])
+	}
+	return os.Expand(p, func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return "$" + k
+	})
 }
 
 // Cache is a hub cache directory.

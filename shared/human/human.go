@@ -98,7 +98,13 @@ func Table(headers []string, rows [][]string, lastMax int) string {
 	for i, h := range headers {
 		widths[i] = width(h)
 	}
-	for _, r := range rows {
+	for i, r := range rows {
+		if len(r) != len(headers) {
+			// A caller's mistake; pad or cut rather than panic mid-output.
+			fixed := make([]string, len(headers))
+			copy(fixed, r)
+			rows[i], r = fixed, fixed
+		}
 		for i, c := range r {
 			widths[i] = max(widths[i], width(c))
 		}

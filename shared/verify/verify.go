@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	sha256 "github.com/minio/sha256-simd"
 )
@@ -120,7 +121,9 @@ func HashAll(jobs []Job, workers int) map[string]Result {
 // HashFile returns the hex digest of a file under algo, reading through buf
 // (allocated when nil).
 func HashFile(path string, algo Algo, buf []byte) (string, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO swapped in after the scan must not block the
+	// worker; it is refused below as not regular.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", err
 	}
