@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mlxk/mlxk/shared/cli"
 	"github.com/mlxk/mlxk/shared/envelope"
@@ -79,6 +80,9 @@ type target struct {
 	name string
 	res  hubcache.Resolved
 	err  error
+	// current defers picking the repo's current snapshot to the
+	// concurrent check, which is where the file system work belongs.
+	current bool
 }
 
 func run(ctx context.Context, env cli.Env, verb string, args []string) error {
@@ -113,9 +117,7 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 		}
 		for _, r := range repos {
 			if !r.Hidden() {
-				res := hubcache.Resolved{Repo: r}
-				res.Snapshot, res.HasSnapshot, _ = r.Current()
-				targets = append(targets, target{name: r.ID, res: res})
+				targets = append(targets, target{name: r.ID, res: hubcache.Resolved{Repo: r}, current: true})
 			}
 		}
 	case pos[0] == "-":
@@ -146,9 +148,12 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	}
 
 	start := env.Now()
-	entries, listings := check(targets)
+	entries := check(targets, *doVerify)
 	if *doVerify {
-		bytes := verifyEntries(targets, listings, entries)
+		var bytes int64
+		for _, e := range entries {
+			bytes += e.Verify.BytesChecked
+		}
 		log.Debug("verified", "models", len(entries), "bytes", bytes, "duration", env.Now().Sub(start))
 	}
 
@@ -167,19 +172,31 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	return err
 }
 
-// check inspects every target concurrently, keeping their order. It also
-// returns each target's file listing for verification.
-func check(targets []target) ([]Entry, []snapfiles.Listing) {
+// check inspects every target concurrently, keeping their order. With
+// verify, each model's files are queued for hashing as soon as the model
+// is listed, so hashing overlaps with the integrity checks of the others.
+func check(targets []target, doVerify bool) []Entry {
 	entries := make([]Entry, len(targets))
-	listings := make([]snapfiles.Listing, len(targets))
+	var pool *verify.Pool
+	var pending []*pendingVerify
+	if doVerify {
+		pool = verify.NewPool(0)
+		pending = make([]*pendingVerify, len(targets))
+	}
 	modelinfo.ForEach(len(targets), func(i int) {
 		t := targets[i]
 		if t.err != nil {
 			entries[i] = Entry{Name: t.name, Status: "unhealthy", Reason: mlxkerr.From(t.err, mlxkerr.HealthCheckFailed).Message}
+			if doVerify {
+				pending[i] = &pendingVerify{report: newReport()}
+			}
 			return
 		}
+		if t.current {
+			t.res.Snapshot, t.res.HasSnapshot, _ = t.res.Repo.Current()
+			targets[i] = t
+		}
 		m, in := modelinfo.Describe(t.res)
-		listings[i] = in.Files
 		e := Entry{Name: t.name, Status: m.Health, Hash: m.Hash, RuntimeCompatible: m.RuntimeCompatible}
 		if t.res.HasSnapshot {
 			e.Reason = in.Health.Reason
@@ -191,8 +208,17 @@ func check(targets []target) ([]Entry, []snapfiles.Listing) {
 			e.RuntimeReason = &r
 		}
 		entries[i] = e
+		if doVerify {
+			pending[i] = queueVerify(pool, t, in.Files)
+		}
 	})
-	return entries, listings
+	if doVerify {
+		pool.Wait()
+		for i, p := range pending {
+			finishVerify(&entries[i], p)
+		}
+	}
+	return entries
 }
 
 // readSpecs reads model references from stdin: plain names one per line,
@@ -314,74 +340,87 @@ type Mismatch struct {
 	Actual   string `json:"actual"`
 }
 
-// verifyEntries hashes the files of every resolved target in one shared pool
-// and attaches a report to each entry; a mismatch or unreadable file makes a
-// healthy entry unhealthy. It returns the bytes hashed.
-func verifyEntries(targets []target, listings []snapfiles.Listing, entries []Entry) int64 {
-	type fileRef struct {
-		rel, path, blob string
-		size            int64
+// pendingVerify collects one model's hashing results as workers report
+// them.
+type pendingVerify struct {
+	mu     sync.Mutex
+	report *Report
+}
+
+func newReport() *Report {
+	return &Report{Mismatches: []Mismatch{}, Unverified: []string{}, Unreadable: []string{}, Incomplete: []string{}, DanglingRefs: []string{}}
+}
+
+// queueVerify records the repo-level findings of a target and submits each
+// of its files for hashing. Files are read through their blob paths (the
+// link target), which skips resolving the snapshot symlink again.
+func queueVerify(pool *verify.Pool, t target, files snapfiles.Listing) *pendingVerify {
+	p := &pendingVerify{report: newReport()}
+	rep := p.report
+	rep.Incomplete = append(rep.Incomplete, t.res.Repo.IncompleteBlobs()...)
+	rep.DanglingRefs = append(rep.DanglingRefs, danglingRefs(t.res.Repo)...)
+	if !t.res.HasSnapshot {
+		return p
 	}
-	perTarget := make([][]fileRef, len(targets))
-	var jobs []verify.Job
-	for i, t := range targets {
-		rep := &Report{Mismatches: []Mismatch{}, Unverified: []string{}, Unreadable: []string{}, Incomplete: []string{}, DanglingRefs: []string{}}
-		entries[i].Verify = rep
-		if t.err != nil {
+	seen := map[string]bool{}
+	for _, f := range files.Files {
+		if f.Broken {
+			continue // already reported by the integrity check
+		}
+		target := files.Target(f)
+		blob := filepath.Base(target)
+		algo := verify.AlgoFor(blob)
+		if target == "" || algo == verify.None || f.Irregular {
+			rep.Unverified = append(rep.Unverified, f.Rel)
 			continue
 		}
-		rep.Incomplete = append(rep.Incomplete, t.res.Repo.IncompleteBlobs()...)
-		rep.DanglingRefs = append(rep.DanglingRefs, danglingRefs(t.res.Repo)...)
-		if !t.res.HasSnapshot {
+		path := target
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(files.Abs(f)), target)
+		}
+		if seen[path] {
 			continue
 		}
-		files := listings[i]
-		for _, f := range files.Files {
-			if f.Broken {
-				continue // already reported by the integrity check
-			}
-			target := files.Target(f)
-			blob := filepath.Base(target)
-			algo := verify.AlgoFor(blob)
-			if target == "" || algo == verify.None || f.Irregular {
-				rep.Unverified = append(rep.Unverified, f.Rel)
-				continue
-			}
-			p := files.Abs(f)
-			perTarget[i] = append(perTarget[i], fileRef{rel: f.Rel, path: p, blob: blob, size: f.Size})
-			jobs = append(jobs, verify.Job{Path: p, Algo: algo, Size: f.Size})
-		}
-	}
-	results := verify.HashAll(jobs, 0)
-	var total int64
-	for i, refs := range perTarget {
-		rep := entries[i].Verify
-		for _, r := range refs {
-			res := results[r.path]
+		seen[path] = true
+		rel, size := f.Rel, f.Size
+		pool.Submit(verify.Job{Path: path, Algo: algo, Size: size}, func(r verify.Result) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
 			rep.FilesChecked++
 			switch {
-			case res.Err != nil:
-				rep.Unreadable = append(rep.Unreadable, r.rel)
-			case res.Digest != r.blob:
-				rep.Mismatches = append(rep.Mismatches, Mismatch{File: r.rel, Expected: r.blob, Actual: res.Digest})
+			case r.Err != nil:
+				rep.Unreadable = append(rep.Unreadable, rel)
+			case r.Digest != blob:
+				rep.Mismatches = append(rep.Mismatches, Mismatch{File: rel, Expected: blob, Actual: r.Digest})
 			default:
-				rep.BytesChecked += r.size
+				rep.BytesChecked += size
 			}
-		}
-		total += rep.BytesChecked
-		if entries[i].Status == "healthy" && (len(rep.Mismatches) > 0 || len(rep.Unreadable) > 0) {
-			var files []string
-			for _, m := range rep.Mismatches {
-				files = append(files, m.File)
-			}
-			files = append(files, rep.Unreadable...)
-			entries[i].Status = "unhealthy"
-			entries[i].Reason = "Content does not match blob hash: " + strings.Join(files, ", ")
-			entries[i].RuntimeCompatible = false
-			entries[i].RuntimeReason = nil
-		}
+		})
 	}
-	return total
+	return p
+}
+
+// finishVerify attaches the report, in a stable order, and turns a healthy
+// entry unhealthy when a file did not hash to its blob name or could not
+// be read.
+func finishVerify(e *Entry, p *pendingVerify) {
+	rep := p.report
+	slices.SortFunc(rep.Mismatches, func(a, b Mismatch) int { return strings.Compare(a.File, b.File) })
+	slices.Sort(rep.Unreadable)
+	slices.Sort(rep.Unverified)
+	e.Verify = rep
+	if e.Status != "healthy" || len(rep.Mismatches)+len(rep.Unreadable) == 0 {
+		return
+	}
+	var files []string
+	for _, m := range rep.Mismatches {
+		files = append(files, m.File)
+	}
+	files = append(files, rep.Unreadable...)
+	e.Status = "unhealthy"
+	e.Reason = "Content does not match blob hash: " + strings.Join(files, ", ")
+	e.RuntimeCompatible = false
+	e.RuntimeReason = nil
 }
 
 // danglingRefs lists "name -> commit" for refs whose snapshot is missing.

@@ -13,6 +13,8 @@ import (
 // ErrTooLarge is returned when a file exceeds the caller's limit.
 var ErrTooLarge = errors.New("too large")
 
+var errNotRegular = errors.New("not a regular file")
+
 // Entry is one name in a folder.
 type Entry struct {
 	Name string

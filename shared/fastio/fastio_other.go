@@ -3,7 +3,6 @@
 package fastio
 
 import (
-	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -96,7 +95,7 @@ func openRegular(path string) (*os.File, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+		err = &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
 	}
 	if err != nil {
 		f.Close()
@@ -136,3 +135,33 @@ func ReadPrefix(path string, n int) ([]byte, error) {
 	}
 	return buf[:k], err
 }
+
+// File is a regular file opened for reading.
+type File struct{ f *os.File }
+
+// OpenRegular opens path for reading and returns its size. It does not
+// block on a FIFO and refuses anything that is not a regular file.
+func OpenRegular(path string) (File, int64, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return File{}, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return File{}, 0, err
+	}
+	return File{f}, st.Size(), nil
+}
+
+// Read reads into p; it returns 0, nil at end of file.
+func (f File) Read(p []byte) (int, error) {
+	n, err := f.f.Read(p)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+// Close releases the file.
+func (f File) Close() error { return f.f.Close() }

@@ -44,7 +44,6 @@ type Inspection struct {
 	RepoID        string
 	Files         snapfiles.Listing
 	Config        map[string]any // nil when missing or invalid
-	FrontMatter   *FrontMatter
 	ChatTemplate  bool
 	Health        health.Result
 	Framework     string
@@ -60,10 +59,9 @@ func Inspect(repoID, dir string) Inspection {
 	in := Inspection{RepoID: repoID, Files: l}
 	cfg := health.ReadConfig(l)
 	in.Config = cfg.Values
-	in.FrontMatter = ReadFrontMatter(l)
 	in.ChatTemplate = hasChatTemplate(l)
 	in.Health = health.CheckConfig(l, cfg)
-	in.Framework = detectFramework(repoID, l, in.FrontMatter, in.Config)
+	in.Framework = detectFramework(repoID, l, in.Config)
 	in.ModelType = detectModelType(repoID, in.Config, in.ChatTemplate)
 	in.Capabilities = capabilities(in.ModelType)
 	if in.Health.Healthy {
@@ -160,8 +158,10 @@ func ForEach(n int, fn func(i int)) {
 	wg.Wait()
 }
 
-func detectFramework(repoID string, l snapfiles.Listing, fm *FrontMatter, config map[string]any) string {
-	if strings.Contains(repoID, "mlx-community/") || fm.SaysMLX() {
+// detectFramework reads the model card only when the name does not
+// already say MLX: most cached MLX models are mlx-community's.
+func detectFramework(repoID string, l snapfiles.Listing, config map[string]any) string {
+	if strings.Contains(repoID, "mlx-community/") || ReadFrontMatter(l).SaysMLX() {
 		return MLX
 	}
 	for _, f := range l.Files {

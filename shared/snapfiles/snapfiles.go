@@ -222,8 +222,8 @@ var lfsMarker = []byte("version https://git-lfs.github.com/spec/v1")
 // content should be: smaller than 200 bytes with the LFS marker in its
 // first 100 bytes (mlx-knife's rule).
 func (l Listing) IsLFSPointer(f File) bool {
-	if f.Broken || f.Size >= 200 {
-		return false
+	if f.Broken || f.Size >= 200 || f.Size < int64(len(lfsMarker)) {
+		return false // too large, or too small to hold the marker: no read
 	}
 	return bytes.Contains(l.Head(f, 100), lfsMarker)
 }

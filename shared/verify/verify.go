@@ -10,16 +10,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
-	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	sha256 "github.com/minio/sha256-simd"
+
+	"github.com/mlxk/mlxk/shared/fastio"
 )
 
 // Algo is how a blob name was derived from its content.
@@ -76,9 +75,6 @@ const bufSize = 1 << 20
 // files first so that one big file does not finish last on its own, and
 // returns the results keyed by path. Each path is hashed once.
 func HashAll(jobs []Job, workers int) map[string]Result {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	uniq := map[string]Job{}
 	for _, j := range jobs {
 		uniq[j.Path] = j
@@ -95,77 +91,97 @@ func HashAll(jobs []Job, workers int) map[string]Result {
 	})
 	out := make(map[string]Result, len(order))
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	next := make(chan Job)
-	for range min(workers, len(order)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, bufSize)
-			for j := range next {
-				d, err := HashFile(j.Path, j.Algo, buf)
-				mu.Lock()
-				out[j.Path] = Result{Digest: d, Err: err}
-				mu.Unlock()
-			}
-		}()
-	}
+	p := NewPool(workers)
 	for _, j := range order {
-		next <- j
+		p.Submit(j, func(r Result) {
+			mu.Lock()
+			out[j.Path] = r
+			mu.Unlock()
+		})
 	}
-	close(next)
-	wg.Wait()
+	p.Wait()
 	return out
 }
 
+// Pool hashes files on a fixed set of workers as they are submitted, so
+// that hashing overlaps with whatever produces the jobs.
+type Pool struct {
+	jobs chan pooled
+	wg   sync.WaitGroup
+}
+
+type pooled struct {
+	job  Job
+	done func(Result)
+}
+
+// NewPool starts workers goroutines (GOMAXPROCS when <= 0).
+func NewPool(workers int) *Pool {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	p := &Pool{jobs: make(chan pooled, 4*workers)}
+	for range workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			buf := make([]byte, bufSize)
+			for j := range p.jobs {
+				d, err := HashFile(j.job.Path, j.job.Algo, buf)
+				j.done(Result{Digest: d, Err: err})
+			}
+		}()
+	}
+	return p
+}
+
+// Submit queues a job; done is called from a worker with its result. It
+// blocks while the queue is full.
+func (p *Pool) Submit(j Job, done func(Result)) { p.jobs <- pooled{j, done} }
+
+// Wait finishes the queued jobs and stops the workers; the pool cannot be
+// used afterwards.
+func (p *Pool) Wait() {
+	close(p.jobs)
+	p.wg.Wait()
+}
+
 // HashFile returns the hex digest of a file under algo, reading through buf
-// (allocated when nil).
+// (allocated when nil). It never blocks on a FIFO and refuses anything that
+// is not a regular file.
 func HashFile(path string, algo Algo, buf []byte) (string, error) {
-	// O_NONBLOCK: a FIFO swapped in after the scan must not block the
-	// worker; it is refused below as not regular.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: not a regular file", filepath.Base(path))
-	}
 	var h hash.Hash
 	switch algo {
 	case SHA256:
 		h = sha256.New()
 	case GitSHA1:
 		h = sha1.New()
-		fmt.Fprintf(h, "blob %d\x00", st.Size())
 	default:
 		return "", fmt.Errorf("%s: blob name is not a content hash", filepath.Base(path))
+	}
+	f, size, err := fastio.OpenRegular(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if algo == GitSHA1 {
+		fmt.Fprintf(h, "blob %d\x00", size)
 	}
 	if buf == nil {
 		buf = make([]byte, bufSize)
 	}
-	// A plain read loop: io.CopyBuffer would defer to os.File.WriteTo and
-	// ignore buf.
-	var n int64
-	for {
-		k, err := f.Read(buf)
-		if k > 0 {
-			h.Write(buf[:k])
-			n += int64(k)
-		}
-		if err == io.EOF {
-			break
-		}
+	// Read exactly the size fstat reported: blobs are immutable, and
+	// stopping there saves the final empty read on every file.
+	for n := int64(0); n < size; {
+		k, err := f.Read(buf[:min(int64(len(buf)), size-n)])
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
 		}
-	}
-	if algo == GitSHA1 && n != st.Size() {
-		return "", fmt.Errorf("%s: size changed while hashing", filepath.Base(path))
+		if k == 0 {
+			return "", fmt.Errorf("%s: shrank while hashing", filepath.Base(path))
+		}
+		h.Write(buf[:k])
+		n += int64(k)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
