@@ -7,8 +7,10 @@ import (
 	"os"
 
 	"github.com/mlxk/mlxk/mlxk-health/healthcmd"
+	"github.com/mlxk/mlxk/shared/cli"
 )
 
 func main() {
+	cli.TuneGCForShortRun()
 	os.Exit(healthcmd.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -6,8 +6,11 @@
 package jsonscan
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"hash/maphash"
 )
 
 // ErrSyntax marks a document that is not valid JSON.
@@ -132,11 +135,47 @@ func (s *scanner) eat(c byte) bool {
 }
 
 // str reads a string and returns its body and whether it has escapes.
+// The closing quote is found with bytes.IndexByte; the body is then
+// checked for backslashes and control characters eight bytes at a time.
 func (s *scanner) str() (raw []byte, escaped, ok bool) {
 	if !s.eat('"') {
 		return nil, false, false
 	}
 	start := s.i
+	q := bytes.IndexByte(s.b[start:], '"')
+	if q < 0 || !plain(s.b[start:start+q]) {
+		return s.strSlow(start)
+	}
+	s.i = start + q + 1
+	return s.b[start : s.i-1], false, true
+}
+
+// plain reports whether b has no backslash and no control character.
+func plain(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const bs = 0x5c5c5c5c5c5c5c5c // '\\' in every byte
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		y := x ^ bs
+		// A zero byte in y marks a backslash; a byte below 0x20 in x a
+		// control character (classic has-less-than bit trick).
+		if (y-lo)&^y&hi != 0 || (x-0x2020202020202020)&^x&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// strSlow reads a string body from start byte by byte, for bodies with
+// escapes (and to reject control characters precisely).
+func (s *scanner) strSlow(start int) (raw []byte, escaped, ok bool) {
+	s.i = start
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
@@ -171,13 +210,25 @@ func unquoteOK(raw []byte) error {
 // stringObject reads an object; ok reports whether every value was a
 // string (then m holds the distinct values, after later duplicate keys
 // replaced earlier ones as in encoding/json), valid whether it was JSON.
+//
+// Index files hold thousands of entries naming a handful of files, so the
+// common case allocates only the distinct values: entries stay slices of
+// the input, and duplicate keys are detected through 64-bit key hashes,
+// falling back to exact decoding when two hashes meet.
 func (s *scanner) stringObject() (m map[string]bool, ok, valid bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return nil, false, s.value(0)
 	}
 	s.i++
-	byKey := map[string]string{}
-	nonString := map[string]bool{} // keys whose last value is not a string
+	type entry struct {
+		k, v       []byte
+		kesc, vesc bool
+		str        bool
+	}
+	entries := make([]entry, 0, 64)
+	seed := maphash.MakeSeed()
+	keys := make(map[uint64]struct{}, 64)
+	dup := false
 	s.ws()
 	if !s.eat('}') {
 		for {
@@ -191,22 +242,24 @@ func (s *scanner) stringObject() (m map[string]bool, ok, valid bool) {
 				return nil, false, false
 			}
 			s.ws()
+			e := entry{k: k, kesc: kesc}
 			if s.i < len(s.b) && s.b[s.i] == '"' {
-				raw, esc, good := s.str()
+				e.v, e.vesc, good = s.str()
 				if !good {
 					return nil, false, false
 				}
-				key := decode(k, kesc)
-				byKey[key] = decode(raw, esc)
-				delete(nonString, key)
-			} else {
-				if !s.value(1) {
-					return nil, false, false
-				}
-				key := decode(k, kesc)
-				nonString[key] = true
-				delete(byKey, key)
+				e.str = true
+			} else if !s.value(1) {
+				return nil, false, false
 			}
+			if !dup {
+				h := maphash.Bytes(seed, k)
+				if _, seen := keys[h]; seen || kesc {
+					dup = true // maybe a repeated key: decide exactly below
+				}
+				keys[h] = struct{}{}
+			}
+			entries = append(entries, e)
 			s.ws()
 			if s.eat(',') {
 				continue
@@ -217,12 +270,32 @@ func (s *scanner) stringObject() (m map[string]bool, ok, valid bool) {
 			return nil, false, false
 		}
 	}
-	if len(nonString) > 0 {
-		return nil, false, true
+	if dup {
+		// Exact pass: the last value of each decoded key counts.
+		last := make(map[string]int, len(entries))
+		for i, e := range entries {
+			last[decode(e.k, e.kesc)] = i
+		}
+		m = make(map[string]bool, 8)
+		for _, i := range last {
+			e := entries[i]
+			if !e.str {
+				return nil, false, true
+			}
+			m[decode(e.v, e.vesc)] = true
+		}
+		return m, true, true
 	}
 	m = make(map[string]bool, 8)
-	for _, v := range byKey {
-		m[v] = true
+	for _, e := range entries {
+		if !e.str {
+			return nil, false, true
+		}
+		if e.vesc {
+			m[unquote(e.v)] = true
+		} else if !m[string(e.v)] { // lookup without allocating
+			m[string(e.v)] = true
+		}
 	}
 	return m, true, true
 }
