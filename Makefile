@@ -9,7 +9,7 @@ BINARIES := mlxk-list mlxk-health mlxk-pull mlxk-push mlxk-clone mlxk-run mlxk-s
 MODULES  := shared $(BINARIES) testscripts
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
-.PHONY: all build test vet fmt-check fuzz demo bench clean
+.PHONY: all build test test-unprivileged vet fmt-check fuzz demo bench clean
 
 all: build
 
@@ -20,6 +20,22 @@ build:
 ## test: formatting, vet, unit tests and the testscript end-to-end specs.
 test: fmt-check vet
 	go test -count=1 $(PKGS)
+	@$(MAKE) --no-print-directory test-unprivileged
+
+## test-unprivileged: as root, also run the specs that need an ordinary user
+## (unreadable folders) as nobody; a no-op for other users, who ran them in `test`.
+test-unprivileged:
+	@if [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null; then \
+		tmp=$$(mktemp -d) && mkdir -p $$tmp/testscripts $$tmp/docs $$tmp/home && \
+		go test -c -o $$tmp/testscripts/ts.test ./testscripts && \
+		cp -r testscripts/testdata $$tmp/testscripts/ && cp docs/json-api-schema.json $$tmp/docs/ && \
+		chmod -R a+rwX $$tmp && \
+		(cd $$tmp/testscripts && setpriv --reuid=65534 --regid=65534 --clear-groups \
+			env HOME=$$tmp/home TMPDIR=$$tmp/home PATH=/usr/bin:/bin \
+			./ts.test -test.run 'TestScripts/health_unreadable' -test.v >$$tmp/out.txt 2>&1); rc=$$?; \
+		grep -E 'health_unreadable|^(ok|PASS|FAIL)' $$tmp/out.txt | grep -v '=== ' ; \
+		[ $$rc = 0 ] || cat $$tmp/out.txt; rm -rf $$tmp; exit $$rc; \
+	fi
 
 vet:
 	go vet $(PKGS)
