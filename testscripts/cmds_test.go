@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,15 +42,8 @@ func cmdMkcache(ts *testscript.TestScript, neg bool, args []string) {
 		refs = multi{"main"}
 	}
 	src := ts.MkAbs(fl.Arg(1))
-	var files []cachewrite.File
-	ts.Check(filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		files = append(files, cachewrite.File{Path: filepath.ToSlash(rel), Src: p})
-		return nil
-	}))
+	files, err := cachewrite.FilesFromDir(src)
+	ts.Check(err)
 	w, err := cachewrite.Write(hub(ts), cachewrite.Snapshot{RepoID: fl.Arg(0), Commit: *commit, Refs: refs, Files: files})
 	ts.Check(err)
 	if *mtime != "" {

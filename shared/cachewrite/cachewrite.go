@@ -261,3 +261,18 @@ func WriteRef(repoDir, name, commit string) error {
 	}
 	return os.Rename(tmp, p)
 }
+
+// FilesFromDir lists every regular file under dir as a File whose repo
+// path is its path relative to dir: a local folder as a snapshot.
+func FilesFromDir(dir string) ([]File, error) {
+	var files []File
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files = append(files, File{Path: filepath.ToSlash(rel), Src: p})
+		return nil
+	})
+	return files, err
+}

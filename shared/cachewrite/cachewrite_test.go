@@ -1,9 +1,6 @@
 package cachewrite_test
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,21 +8,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mlxk/mlxk/shared/internal/testutil"
+
 	"github.com/mlxk/mlxk/shared/cachewrite"
 	"github.com/mlxk/mlxk/shared/modelref"
 )
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-func gitSHA1Hex(b []byte) string {
-	h := sha1.New()
-	fmt.Fprintf(h, "blob %d\x00", len(b))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 // sources writes each content into a temp folder and returns the file list.
 func sources(t *testing.T, files map[string]string) []cachewrite.File {
@@ -73,9 +60,9 @@ func TestWriteLayout(t *testing.T) {
 	}
 	lfs := map[string]bool{"model.safetensors": true, "a/b/c/deep.bin": true}
 	for rel, content := range files {
-		etag := gitSHA1Hex([]byte(content))
+		etag := testutil.GitSHA1Hex([]byte(content))
 		if lfs[rel] {
-			etag = sha256Hex([]byte(content))
+			etag = testutil.SHA256Hex([]byte(content))
 		}
 		blob := filepath.Join(repoDir, "blobs", etag)
 		if w.Blobs[rel] != blob {
@@ -368,9 +355,9 @@ func TestPutBlob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := gitSHA1Hex(content)
+		want := testutil.GitSHA1Hex(content)
 		if lfs {
-			want = sha256Hex(content)
+			want = testutil.SHA256Hex(content)
 		}
 		if etag != want {
 			t.Errorf("PutBlob(lfs=%v) = %s, want %s", lfs, etag, want)

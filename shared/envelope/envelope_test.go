@@ -8,31 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlxk/mlxk/shared/internal/testutil"
+
 	"github.com/mlxk/mlxk/shared/envelope"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 )
-
-// keys returns the top-level keys of a JSON object in document order.
-func keys(t *testing.T, b []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %s", b)
-	}
-	var out []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
 
 func TestKeyOrder(t *testing.T) {
 	t.Parallel()
@@ -65,14 +45,14 @@ func TestKeyOrder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := keys(t, b); !slices.Equal(got, tc.want) {
+				if got := testutil.Keys(t, b); !slices.Equal(got, tc.want) {
 					t.Errorf("%s: keys %q, want %q", b, got, tc.want)
 				}
 			}
 		})
 	}
 	b, _ := json.Marshal(envelope.Envelope{Status: "success", Command: "list", ErrorFirst: true})
-	if got := keys(t, b); !slices.Equal(got, errorFirst) {
+	if got := testutil.Keys(t, b); !slices.Equal(got, errorFirst) {
 		t.Errorf("ErrorFirst: keys %q", got)
 	}
 }

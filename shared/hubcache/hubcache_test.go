@@ -10,33 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlxk/mlxk/shared/internal/testutil"
+
 	"github.com/mlxk/mlxk/shared/cachewrite"
 	"github.com/mlxk/mlxk/shared/hubcache"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 )
-
-// put lays a model out in hub with cachewrite (as huggingface_hub would)
-// and returns what was written.
-func put(t *testing.T, hub, id, commit string, refs []string, files map[string]string) cachewrite.Written {
-	t.Helper()
-	src := t.TempDir()
-	var fs []cachewrite.File
-	for rel, content := range files {
-		p := filepath.Join(src, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fs = append(fs, cachewrite.File{Path: rel, Src: p})
-	}
-	w, err := cachewrite.Write(hub, cachewrite.Snapshot{RepoID: id, Commit: commit, Refs: refs, Files: fs})
-	if err != nil {
-		t.Fatalf("cachewrite.Write(%s): %v", id, err)
-	}
-	return w
-}
 
 func commit(prefix string) string {
 	return prefix + strings.Repeat("0", 40-len(prefix))
@@ -119,9 +98,9 @@ func TestReposSortedAndFiltered(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
 	files := map[string]string{"config.json": `{"model_type":"llama"}`}
-	put(t, hub, "b/x", "", []string{"main"}, files)
-	put(t, hub, "a/b", "", []string{"main"}, files)
-	put(t, hub, "a-b", "", []string{"main"}, files)
+	testutil.PutModel(t, hub, "b/x", "", []string{"main"}, files)
+	testutil.PutModel(t, hub, "a/b", "", []string{"main"}, files)
+	testutil.PutModel(t, hub, "a-b", "", []string{"main"}, files)
 	// Entries that are not model folders.
 	must(t, os.WriteFile(filepath.Join(hub, "models--file--notdir"), []byte("x"), 0o644))
 	must(t, os.MkdirAll(filepath.Join(hub, "datasets--org--data"), 0o755))
@@ -179,8 +158,8 @@ func TestSnapshotsAndRefs(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
 	c1, c2 := commit("bbbb"), commit("aaaa")
-	put(t, hub, "org/m", c1, []string{"main", "refs/pr/1"}, map[string]string{"config.json": "{}"})
-	put(t, hub, "org/m", c2, []string{"v1.0"}, map[string]string{"config.json": `{"a":1}`})
+	testutil.PutModel(t, hub, "org/m", c1, []string{"main", "refs/pr/1"}, map[string]string{"config.json": "{}"})
+	testutil.PutModel(t, hub, "org/m", c2, []string{"v1.0"}, map[string]string{"config.json": `{"a":1}`})
 	repo := hubcache.Cache{Dir: hub}.Repo("org/m")
 	// A stray file in snapshots/ is not a snapshot.
 	must(t, os.WriteFile(filepath.Join(repo.Dir, "snapshots", "stray"), nil, 0o644))
@@ -253,7 +232,7 @@ func TestCurrent(t *testing.T) {
 			commits := [2]string{commit("1111"), commit("2222")}
 			var dirs [2]string
 			for i, c := range commits {
-				dirs[i] = put(t, hub, "org/m", c, nil, map[string]string{"config.json": "{}"}).Dir
+				dirs[i] = testutil.PutModel(t, hub, "org/m", c, nil, map[string]string{"config.json": "{}"}).Dir
 			}
 			repo := hubcache.Cache{Dir: hub}.Repo("org/m")
 			switch tc.mainRef {
@@ -289,7 +268,7 @@ func TestCurrent(t *testing.T) {
 func TestIncompleteBlobs(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
-	put(t, hub, "org/m", "", []string{"main"}, map[string]string{"config.json": "{}"})
+	testutil.PutModel(t, hub, "org/m", "", []string{"main"}, map[string]string{"config.json": "{}"})
 	repo := hubcache.Cache{Dir: hub}.Repo("org/m")
 	if got := repo.IncompleteBlobs(); len(got) != 0 {
 		t.Errorf("IncompleteBlobs() of a clean repo = %q", got)
@@ -317,19 +296,19 @@ func mockCache(t *testing.T) hubcache.Cache {
 	t.Helper()
 	hub := t.TempDir()
 	cfg := map[string]string{"config.json": `{"model_type":"llama"}`}
-	put(t, hub, "mlx-community/Phi-3-mini-4k-instruct-4bit", hashE96, []string{"main"}, cfg)
-	put(t, hub, "mlx-community/Qwen3-30B-A3B-4bit", hashE96, []string{"main"}, cfg)
-	put(t, hub, "Qwen/Qwen3-Coder-30B", hashBeef, []string{"main"}, cfg)
-	put(t, hub, "microsoft/DialoGPT-small", hashD1, []string{"main"}, cfg)
-	put(t, hub, "microsoft/DialoGPT-small", hashD2, []string{"dev"}, map[string]string{"config.json": `{"v":2}`})
-	put(t, hub, "microsoft/DialoGPT-small", hashD3, nil, map[string]string{"config.json": `{"v":3}`})
-	put(t, hub, "TheBloke/Llama-2-7B-Chat-GGUF", "", []string{"main"}, cfg)
-	put(t, hub, "sentence-transformers/all-MiniLM-L6-v2", "", []string{"main"}, cfg)
-	put(t, hub, "TEST-CACHE-SENTINEL/mlxk2-safety-check", "", []string{"main"}, cfg)
-	put(t, hub, "other/foo", "", []string{"main"}, cfg)
-	put(t, hub, "mlx-community/Foo", "", []string{"main"}, cfg)
-	put(t, hub, "x/llama", "", []string{"main"}, cfg)
-	put(t, hub, "x/llama-2", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "mlx-community/Phi-3-mini-4k-instruct-4bit", hashE96, []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "mlx-community/Qwen3-30B-A3B-4bit", hashE96, []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "Qwen/Qwen3-Coder-30B", hashBeef, []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "microsoft/DialoGPT-small", hashD1, []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "microsoft/DialoGPT-small", hashD2, []string{"dev"}, map[string]string{"config.json": `{"v":2}`})
+	testutil.PutModel(t, hub, "microsoft/DialoGPT-small", hashD3, nil, map[string]string{"config.json": `{"v":3}`})
+	testutil.PutModel(t, hub, "TheBloke/Llama-2-7B-Chat-GGUF", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "sentence-transformers/all-MiniLM-L6-v2", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "TEST-CACHE-SENTINEL/mlxk2-safety-check", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "other/foo", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "mlx-community/Foo", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "x/llama", "", []string{"main"}, cfg)
+	testutil.PutModel(t, hub, "x/llama-2", "", []string{"main"}, cfg)
 	// A repo without snapshots.
 	must(t, os.MkdirAll(filepath.Join(hub, "models--org--nosnap", "blobs"), 0o755))
 	// refs/stale points at a commit that is not cached.
@@ -511,7 +490,7 @@ func TestRefsFIFODoesNotBlock(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
 	c := commit("abcd")
-	put(t, hub, "org/m", c, nil, map[string]string{"config.json": "{}"})
+	testutil.PutModel(t, hub, "org/m", c, nil, map[string]string{"config.json": "{}"})
 	repo := hubcache.Cache{Dir: hub}.Repo("org/m")
 	must(t, os.MkdirAll(filepath.Join(repo.Dir, "refs"), 0o755))
 	for _, name := range []string{"main", "dev"} {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlxk/mlxk/shared/internal/testutil"
+
 	"github.com/mlxk/mlxk/shared/logx"
 )
 
@@ -70,27 +72,6 @@ func decodeLines(t *testing.T, out string) []map[string]any {
 	return recs
 }
 
-func lineKeys(t *testing.T, line string) []string {
-	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(line))
-	if _, err := dec.Token(); err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return keys
-}
-
 func TestJSON(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
@@ -118,7 +99,7 @@ func TestJSON(t *testing.T) {
 		t.Errorf("secret leaked: %s", out)
 	}
 	wantKeys := []string{"ts", "level", "msg", "model", "path", "token", "n", "u", "ratio", "ok", "took", "at", "err", "any"}
-	if got := lineKeys(t, out); !slices.Equal(got, wantKeys) {
+	if got := testutil.Keys(t, []byte(out)); !slices.Equal(got, wantKeys) {
 		t.Errorf("keys = %q, want %q", got, wantKeys)
 	}
 	rec := decodeLines(t, out)[0]
@@ -202,7 +183,7 @@ func TestJSONWithAttrsAndGroup(t *testing.T) {
 	if rec[0]["request_id"] != "r1" || rec[0]["secret"] != "[REDACTED_TOKEN]" || rec[0]["k"] != "v" {
 		t.Errorf("With attrs: %v", rec[0])
 	}
-	if got := lineKeys(t, strings.Split(buf.String(), "\n")[0]); !slices.Equal(got, []string{"ts", "level", "msg", "request_id", "secret", "k"}) {
+	if got := testutil.Keys(t, []byte(strings.Split(buf.String(), "\n")[0])); !slices.Equal(got, []string{"ts", "level", "msg", "request_id", "secret", "k"}) {
 		t.Errorf("keys = %q", got)
 	}
 	if rec[1]["http.status"] != 200.0 {

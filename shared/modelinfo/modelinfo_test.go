@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlxk/mlxk/shared/cachewrite"
+	"github.com/mlxk/mlxk/shared/internal/testutil"
+
 	"github.com/mlxk/mlxk/shared/hubcache"
 	"github.com/mlxk/mlxk/shared/modelinfo"
 	"github.com/mlxk/mlxk/shared/snapfiles"
@@ -22,29 +23,6 @@ const (
 	llamaConfig = `{"model_type":"llama","hidden_size":768}`
 	weights     = "\x08\x00\x00\x00\x00\x00\x00\x00{}      "
 )
-
-// put lays a model out in a fresh hub cache with cachewrite and returns the
-// cache and what was written.
-func put(t *testing.T, hub, id, commit string, files map[string]string) cachewrite.Written {
-	t.Helper()
-	src := t.TempDir()
-	var fs []cachewrite.File
-	for rel, content := range files {
-		p := filepath.Join(src, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fs = append(fs, cachewrite.File{Path: rel, Src: p})
-	}
-	w, err := cachewrite.Write(hub, cachewrite.Snapshot{RepoID: id, Commit: commit, Refs: []string{"main"}, Files: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
 
 func TestParseFrontMatter(t *testing.T) {
 	t.Parallel()
@@ -150,7 +128,7 @@ func TestInspectFramework(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := put(t, t.TempDir(), tc.id, "", tc.files)
+			w := testutil.PutModel(t, t.TempDir(), tc.id, "", []string{"main"}, tc.files)
 			in := modelinfo.Inspect(tc.id, w.Dir)
 			if in.Framework != tc.want {
 				t.Errorf("Framework = %q, want %q", in.Framework, tc.want)
@@ -197,7 +175,7 @@ func TestInspectModelType(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := put(t, t.TempDir(), tc.id, "", tc.files)
+			w := testutil.PutModel(t, t.TempDir(), tc.id, "", []string{"main"}, tc.files)
 			in := modelinfo.Inspect(tc.id, w.Dir)
 			if in.ModelType != tc.typ || !slices.Equal(in.Capabilities, tc.caps) {
 				t.Errorf("ModelType %q Capabilities %q, want %q %q", in.ModelType, in.Capabilities, tc.typ, tc.caps)
@@ -234,7 +212,7 @@ func TestInspectVerdicts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := put(t, t.TempDir(), tc.id, "", tc.files)
+			w := testutil.PutModel(t, t.TempDir(), tc.id, "", []string{"main"}, tc.files)
 			in := modelinfo.Inspect(tc.id, w.Dir)
 			if in.RepoID != tc.id || in.Files.Dir != w.Dir {
 				t.Errorf("RepoID %q Files.Dir %q", in.RepoID, in.Files.Dir)
@@ -261,7 +239,7 @@ func TestDescribe(t *testing.T) {
 	hub := t.TempDir()
 	const c = "e9675aa3def456789abcdef0123456789abcdef0"
 	files := map[string]string{"config.json": llamaConfig, "model.safetensors": weights, "tokenizer.json": "{}"}
-	w := put(t, hub, "mlx-community/Phi-3-mini-4k-instruct-4bit", c, files)
+	w := testutil.PutModel(t, hub, "mlx-community/Phi-3-mini-4k-instruct-4bit", c, []string{"main"}, files)
 	mtime := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	if err := os.Chtimes(w.Dir, mtime, mtime); err != nil {
 		t.Fatal(err)
@@ -292,7 +270,7 @@ func TestDescribe(t *testing.T) {
 	}
 	want := []string{"name", "hash", "size_bytes", "last_modified", "framework", "model_type", "capabilities",
 		"health", "runtime_compatible", "reason", "cached"}
-	if got := topKeys(t, b); !slices.Equal(got, want) {
+	if got := testutil.Keys(t, b); !slices.Equal(got, want) {
 		t.Errorf("keys = %q, want %q", got, want)
 	}
 	if !bytes.Contains(b, []byte(`"reason":null`)) {
@@ -303,7 +281,7 @@ func TestDescribe(t *testing.T) {
 func TestDescribeUnhealthyAndNonCommitSnapshot(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
-	w := put(t, hub, "org/model", "", map[string]string{"model.safetensors": weights})
+	w := testutil.PutModel(t, hub, "org/model", "", []string{"main"}, map[string]string{"model.safetensors": weights})
 	snapDir := filepath.Join(filepath.Dir(w.Dir), "main")
 	if err := os.Rename(w.Dir, snapDir); err != nil {
 		t.Fatal(err)
@@ -324,7 +302,7 @@ func TestDescribeUnhealthyAndNonCommitSnapshot(t *testing.T) {
 func TestDescribeNoSnapshot(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
-	w := put(t, hub, "org/gone", "", map[string]string{"config.json": llamaConfig, "model.safetensors": weights})
+	w := testutil.PutModel(t, hub, "org/gone", "", []string{"main"}, map[string]string{"config.json": llamaConfig, "model.safetensors": weights})
 	repoDir := filepath.Dir(filepath.Dir(w.Dir))
 	if err := os.RemoveAll(filepath.Join(repoDir, "snapshots")); err != nil {
 		t.Fatal(err)
@@ -355,33 +333,12 @@ func TestDescribeNoSnapshot(t *testing.T) {
 	}
 }
 
-func topKeys(t *testing.T, b []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %s", b)
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return keys
-}
-
 func TestDescribeAllKeepsOrder(t *testing.T) {
 	t.Parallel()
 	hub := t.TempDir()
 	ids := []string{"a/one", "b/two", "c/three", "d/four", "e/five", "f/six"}
 	for _, id := range ids {
-		put(t, hub, id, "", map[string]string{"config.json": llamaConfig, "model.safetensors": weights})
+		testutil.PutModel(t, hub, id, "", []string{"main"}, map[string]string{"config.json": llamaConfig, "model.safetensors": weights})
 	}
 	var items []hubcache.Resolved
 	for i := len(ids) - 1; i >= 0; i-- {
@@ -487,7 +444,7 @@ func TestFormatTime(t *testing.T) {
 
 func TestReadFrontMatter(t *testing.T) {
 	t.Parallel()
-	w := put(t, t.TempDir(), "org/x", "", map[string]string{"README.md": "---\ntags: [mlx]\n---\n" + strings.Repeat("body ", 100000)})
+	w := testutil.PutModel(t, t.TempDir(), "org/x", "", []string{"main"}, map[string]string{"README.md": "---\ntags: [mlx]\n---\n" + strings.Repeat("body ", 100000)})
 	fm := modelinfo.ReadFrontMatter(snapfiles.Scan(w.Dir))
 	if fm == nil || !fm.SaysMLX() {
 		t.Errorf("ReadFrontMatter = %+v", fm)

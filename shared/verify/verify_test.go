@@ -1,9 +1,6 @@
 package verify_test
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,20 +8,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mlxk/mlxk/shared/internal/testutil"
+
 	"github.com/mlxk/mlxk/shared/verify"
 )
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-func gitSHA1Hex(b []byte) string {
-	h := sha1.New()
-	h.Write([]byte(fmt.Sprintf("blob %d\x00", len(b))))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 // contents covers the empty file, sizes around the 1 MiB read buffer, and
 // binary data.
@@ -58,12 +45,12 @@ func TestHashFile(t *testing.T) {
 			}
 			for _, buf := range [][]byte{nil, make([]byte, 7), make([]byte, 1<<20)} {
 				got, err := verify.HashFile(p, verify.SHA256, buf)
-				if err != nil || got != sha256Hex(b) {
-					t.Errorf("SHA256 (buf %d) = %s, %v; want %s", len(buf), got, err, sha256Hex(b))
+				if err != nil || got != testutil.SHA256Hex(b) {
+					t.Errorf("SHA256 (buf %d) = %s, %v; want %s", len(buf), got, err, testutil.SHA256Hex(b))
 				}
 				got, err = verify.HashFile(p, verify.GitSHA1, buf)
-				if err != nil || got != gitSHA1Hex(b) {
-					t.Errorf("GitSHA1 (buf %d) = %s, %v; want %s", len(buf), got, err, gitSHA1Hex(b))
+				if err != nil || got != testutil.GitSHA1Hex(b) {
+					t.Errorf("GitSHA1 (buf %d) = %s, %v; want %s", len(buf), got, err, testutil.GitSHA1Hex(b))
 				}
 			}
 		})
@@ -131,9 +118,9 @@ func TestAlgoFor(t *testing.T) {
 		want verify.Algo
 	}{
 		{strings.Repeat("a", 64), verify.SHA256},
-		{sha256Hex([]byte("x")), verify.SHA256},
+		{testutil.SHA256Hex([]byte("x")), verify.SHA256},
 		{strings.Repeat("0", 40), verify.GitSHA1},
-		{gitSHA1Hex([]byte("x")), verify.GitSHA1},
+		{testutil.GitSHA1Hex([]byte("x")), verify.GitSHA1},
 		{strings.Repeat("A", 64), verify.None},
 		{strings.Repeat("a", 63), verify.None},
 		{strings.Repeat("a", 65), verify.None},
@@ -161,9 +148,9 @@ func TestHashAll(t *testing.T) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		algo, digest := verify.SHA256, sha256Hex(b)
+		algo, digest := verify.SHA256, testutil.SHA256Hex(b)
 		if i%2 == 1 {
-			algo, digest = verify.GitSHA1, gitSHA1Hex(b)
+			algo, digest = verify.GitSHA1, testutil.GitSHA1Hex(b)
 		}
 		jobs = append(jobs, verify.Job{Path: p, Algo: algo, Size: int64(len(b))})
 		want[p] = digest

@@ -9,9 +9,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/mlxk/mlxk/shared/cachewrite"
 	"github.com/mlxk/mlxk/shared/hubcache"
@@ -34,15 +32,7 @@ func run() error {
 		return fmt.Errorf("usage: mkcache [-hub DIR] [-commit SHA] [-ref R] org/name folder")
 	}
 	src := flag.Arg(1)
-	var files []cachewrite.File
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		files = append(files, cachewrite.File{Path: filepath.ToSlash(rel), Src: p})
-		return nil
-	})
+	files, err := cachewrite.FilesFromDir(src)
 	if err != nil {
 		return err
 	}
