@@ -16,7 +16,7 @@
 # Nothing is asserted: the figures are printed and written to
 # bench/out/results-<models>x<weight bytes>.txt.
 #
-# Knobs: BENCH_MODELS (1000), BENCH_WEIGHT_BYTES per model (262144),
+# Knobs: BENCH_MODELS (1000), BENCH_WEIGHT_BYTES per model (2097152),
 # BENCH_RUNS (20; verify and openssl use a quarter), BENCH_REGEN=1 to rebuild the
 # cache even when bench/out holds one generated with the same parameters
 # and the same generator, BENCH_NO_HYPERFINE=1 to time with the date loop.
@@ -27,7 +27,7 @@ cd "$root"
 export GOEXPERIMENT="${GOEXPERIMENT:-simd}" GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 models="${BENCH_MODELS:-1000}"
-weight_bytes="${BENCH_WEIGHT_BYTES:-262144}"
+weight_bytes="${BENCH_WEIGHT_BYTES:-2097152}"
 runs="${BENCH_RUNS:-20}"
 slow_runs=$(( runs / 4 > 3 ? runs / 4 : 3 ))
 out="$root/bench/out"

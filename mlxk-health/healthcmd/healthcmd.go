@@ -125,13 +125,16 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 		if err != nil {
 			return mlxkerr.Wrap(mlxkerr.HealthCheckFailed, err, "read models from stdin")
 		}
-		for _, s := range specs {
-			res, err := cache.Resolve(s)
+		resolved, errs, err := cache.ResolveEach(specs)
+		if err != nil {
+			return err
+		}
+		for i, s := range specs {
 			name := s
-			if err == nil {
-				name = res.Repo.ID
+			if errs[i] == nil {
+				name = resolved[i].Repo.ID
 			}
-			targets = append(targets, target{name: name, res: res, err: err})
+			targets = append(targets, target{name: name, res: resolved[i], err: errs[i]})
 		}
 	default:
 		res, err := cache.Resolve(pos[0])

@@ -84,7 +84,7 @@ func runShow(ctx context.Context, env cli.Env, verb string, args []string) error
 	files := fs.Bool("files", false, "list the snapshot's files")
 	config := fs.Bool("config", false, "print config.json")
 	asJSON := fs.Bool("json", false, "print one JSON envelope")
-	_ = fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	_ = fs.Bool("log-json", false, "write logs as JSON lines on stderr (accepted by every verb; show logs nothing)")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func runShow(ctx context.Context, env cli.Env, verb string, args []string) error
 	default:
 		d.Metadata = modelinfo.ExtractMetadata(in.Config)
 	}
-	if *asJSON || cli.ModeFromArgs(args) != cli.Human {
+	if *asJSON {
 		return envelope.Write(env.Stdout, envelope.Success("show", d))
 	}
 	_, err = io.WriteString(env.Stdout, renderShow(d, env.Now()))

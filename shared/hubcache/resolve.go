@@ -41,14 +41,39 @@ func (r Resolved) Path() string {
 // unless a revision is given and exactly one candidate holds it. A revision
 // is a ref name (branch or tag), a full commit or a unique commit prefix.
 func (c Cache) Resolve(spec string) (Resolved, error) {
-	ref := modelref.Parse(spec)
-	if strings.TrimSpace(ref.Name) == "" {
+	if strings.TrimSpace(modelref.Parse(spec).Name) == "" {
 		return Resolved{}, mlxkerr.Usagef("empty model name in %q", spec)
 	}
 	repos, err := c.Repos()
 	if err != nil {
 		return Resolved{}, mlxkerr.Wrap(mlxkerr.InternalError, err, "read cache %s", c.Dir)
 	}
+	return resolveIn(repos, spec)
+}
+
+// ResolveEach resolves many references against one reading of the cache
+// folder (for names piped in by the thousand); errs[i] is the error of
+// specs[i]. The error return is for a cache that cannot be read at all.
+func (c Cache) ResolveEach(specs []string) (res []Resolved, errs []error, err error) {
+	repos, err := c.Repos()
+	if err != nil {
+		return nil, nil, mlxkerr.Wrap(mlxkerr.InternalError, err, "read cache %s", c.Dir)
+	}
+	res = make([]Resolved, len(specs))
+	errs = make([]error, len(specs))
+	for i, spec := range specs {
+		if strings.TrimSpace(modelref.Parse(spec).Name) == "" {
+			errs[i] = mlxkerr.Usagef("empty model name in %q", spec)
+			continue
+		}
+		res[i], errs[i] = resolveIn(repos, spec)
+	}
+	return res, errs, nil
+}
+
+func resolveIn(repos []Repo, spec string) (Resolved, error) {
+	ref := modelref.Parse(spec)
+	var err error
 	cands := match(repos, ref.Name)
 	if len(cands) == 0 {
 		return Resolved{}, mlxkerr.New(mlxkerr.ModelNotFound, "No model found matching '%s'", ref.Name)
