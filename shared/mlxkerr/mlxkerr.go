@@ -11,16 +11,13 @@ import (
 // Type strings. The mlx-knife 2.0.3 names are kept as they are, including
 // their mixed casing, because scripts match on them.
 const (
-	CommandError        = "CommandError"  // usage: bad flags, missing arguments, unknown verb
-	InternalError       = "InternalError" // a bug or an unexpected condition
-	NotImplemented      = "not_implemented"
-	AmbiguousMatch      = "ambiguous_match"
-	ModelNotFound       = "model_not_found"
-	ModelNotCached      = "model_not_cached"
-	HashNotFound        = "hash_not_found"
-	ShowOperationFailed = "show_operation_failed"
-	HealthCheckFailed   = "health_check_failed"
-	InvalidInput        = "invalid_input"
+	CommandError      = "CommandError"  // usage: bad flags, missing arguments, unknown verb
+	InternalError     = "InternalError" // a bug or an unexpected condition
+	NotImplemented    = "not_implemented"
+	AmbiguousMatch    = "ambiguous_match"
+	ModelNotFound     = "model_not_found"
+	HashNotFound      = "hash_not_found"
+	HealthCheckFailed = "health_check_failed"
 )
 
 // Error is a typed, user-facing error. It marshals to the "error" object of
