@@ -71,6 +71,9 @@ func TestScripts(t *testing.T) {
 			for _, v := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_TOKEN", "MLXK_LOG_JSON", "MLXK2_LOG_JSON", "MLXK_LOG_LEVEL"} {
 				env.Setenv(v, "")
 			}
+			// Never the real Hub: a port nothing listens on, unless a
+			// script starts the fake Hub (which sets HF_ENDPOINT).
+			env.Setenv("HF_ENDPOINT", "http://127.0.0.1:9")
 			return os.MkdirAll(home, 0o777)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

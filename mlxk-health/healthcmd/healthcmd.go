@@ -2,9 +2,7 @@
 package healthcmd
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"github.com/mlxk/mlxk/shared/human"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 	"github.com/mlxk/mlxk/shared/modelinfo"
+	"github.com/mlxk/mlxk/shared/modelref"
 	"github.com/mlxk/mlxk/shared/snapfiles"
 	"github.com/mlxk/mlxk/shared/verify"
 )
@@ -121,7 +120,7 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 			}
 		}
 	case pos[0] == "-":
-		specs, err := readSpecs(env.Stdin)
+		specs, err := modelref.ReadSpecs(env.Stdin)
 		if err != nil {
 			return mlxkerr.Wrap(mlxkerr.HealthCheckFailed, err, "read models from stdin")
 		}
@@ -222,62 +221,6 @@ func check(targets []target, doVerify bool) []Entry {
 		}
 	}
 	return entries
-}
-
-// readSpecs reads model references from stdin: plain names one per line,
-// model objects or health records (JSON lines with "name" and optional
-// "hash"), or a whole list envelope. Blank lines and # comments are skipped.
-func readSpecs(r io.Reader) ([]string, error) {
-	var specs []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if !strings.HasPrefix(line, "{") {
-			specs = append(specs, line)
-			continue
-		}
-		var rec struct {
-			Name *string `json:"name"`
-			Hash *string `json:"hash"`
-			Data *struct {
-				Models []struct {
-					Name string  `json:"name"`
-					Hash *string `json:"hash"`
-				} `json:"models"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			return nil, fmt.Errorf("line %q: %w", truncate(line, 60), err)
-		}
-		add := func(name string, hash *string) {
-			if hash != nil && *hash != "" {
-				name += "@" + *hash
-			}
-			specs = append(specs, name)
-		}
-		switch {
-		case rec.Name != nil:
-			add(*rec.Name, rec.Hash)
-		case rec.Data != nil:
-			for _, m := range rec.Data.Models {
-				add(m.Name, m.Hash)
-			}
-		default:
-			return nil, fmt.Errorf("line %q: no \"name\" field", truncate(line, 60))
-		}
-	}
-	return specs, sc.Err()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // render prints mlx-knife's human health layout, with verification findings

@@ -1,4 +1,5 @@
-// Package pullcmd implements the mlxk-pull binary, the cache writer.
+// Package pullcmd implements the mlxk-pull binary, the cache writer:
+// `pull` downloads models into the hub cache and `rm` removes them.
 package pullcmd
 
 import (
@@ -12,8 +13,8 @@ import (
 var Program = cli.Program{
 	Name: "mlxk-pull",
 	Verbs: []cli.Verb{
-		cli.NotImplemented("pull", "pull <org/name>[@rev] [--json]"),
-		cli.NotImplemented("rm", "rm <model>[@rev] [-f] [--json]"),
+		{Name: "pull", Usage: pullUsage, Run: runPull},
+		{Name: "rm", Usage: rmUsage, Run: runRm},
 	},
 }
 

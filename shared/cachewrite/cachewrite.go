@@ -160,6 +160,10 @@ func fileSize(p string) int64 {
 	return st.Size()
 }
 
+// EnsureTag writes CACHEDIR.TAG at the cache root when it is missing, as
+// huggingface_hub does before each download.
+func EnsureTag(hub string) error { return writeTag(hub) }
+
 func writeTag(hub string) error {
 	p := filepath.Join(hub, "CACHEDIR.TAG")
 	if _, err := os.Stat(p); err == nil {
