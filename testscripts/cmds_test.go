@@ -267,3 +267,15 @@ func cmdMkfifo(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o666))
 }
+
+// cmdHoldLock takes flock(2) on a file, as a running download would, and
+// keeps it until the script ends: holdlock path
+func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: holdlock path")
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_RDWR|os.O_CREATE, 0o664)
+	ts.Check(err)
+	ts.Check(syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
+	ts.Defer(func() { f.Close() })
+}
