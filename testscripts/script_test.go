@@ -85,6 +85,7 @@ func TestScripts(t *testing.T) {
 			"sparse":   cmdSparse,
 			"mkfifo":   cmdMkfifo,
 			"holdlock": cmdHoldLock,
+			"hub":      cmdHub,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

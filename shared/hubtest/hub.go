@@ -1,0 +1,150 @@
+package hubtest
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configure a Hub. The zero value is a working hub with no tokens.
+type Options struct {
+	// Tokens maps a bearer token to the user name it authenticates.
+	Tokens map[string]string
+	// Addr and CDNAddr are the listen addresses; default "127.0.0.1:0".
+	// The CDN is advertised as localhost:<port> whatever its address.
+	Addr, CDNAddr string
+	// TreePageSize is the number of tree entries per page; default 1000,
+	// as on the Hub. SetTreePageSize changes it at run time.
+	TreePageSize int
+	// URLExpiry is how long a presigned CDN URL stays valid; default 1h.
+	URLExpiry time.Duration
+	// StrictGated makes gated repos refuse metadata (info, tree, refs) as
+	// they refuse downloads. The public Hub serves it; this is a knob for
+	// clients that must cope with either.
+	StrictGated bool
+	// Now is the clock for URL expiry; default time.Now.
+	Now func() time.Time
+	// OnRequest, when set, is called with every finished request (for
+	// logging in cmd/fakehub). It must be safe for concurrent use.
+	OnRequest func(Request)
+}
+
+// Hub is a running fake Hub. Its methods are safe for concurrent use.
+type Hub struct {
+	// URL is the hub's base URL for HF_ENDPOINT, e.g. http://127.0.0.1:41234
+	// (no trailing slash).
+	URL string
+	// CDNURL is the base URL of the CDN, e.g. http://localhost:41235.
+	CDNURL string
+
+	opts      Options
+	secret    []byte
+	hubSrv    *http.Server
+	cdnSrv    *http.Server
+	closeOnce sync.Once
+
+	mu       sync.RWMutex
+	tokens   map[string]string
+	repos    map[string]*repo
+	objects  map[string]*object // LFS content by sha256
+	pageSize int
+	throttle int64 // bytes per second of file bodies; 0 = unlimited
+
+	faults faults
+
+	reqMu    sync.Mutex
+	requests []Request
+	inflight atomic.Int64
+}
+
+// New starts a hub and its CDN on loopback.
+func New(opts Options) (*Hub, error) {
+	h := &Hub{
+		opts:     opts,
+		secret:   make([]byte, 32),
+		tokens:   maps.Clone(opts.Tokens),
+		repos:    map[string]*repo{},
+		objects:  map[string]*object{},
+		pageSize: opts.TreePageSize,
+	}
+	if h.tokens == nil {
+		h.tokens = map[string]string{}
+	}
+	if h.pageSize <= 0 {
+		h.pageSize = 1000
+	}
+	if h.opts.URLExpiry == 0 {
+		h.opts.URLExpiry = time.Hour
+	}
+	if h.opts.Now == nil {
+		h.opts.Now = time.Now
+	}
+	rand.Read(h.secret) // never fails (crypto/rand panics instead)
+
+	hubLn, err := listen(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("hubtest: hub listener: %w", err)
+	}
+	cdnLn, err := listen(opts.CDNAddr)
+	if err != nil {
+		hubLn.Close()
+		return nil, fmt.Errorf("hubtest: cdn listener: %w", err)
+	}
+	h.URL = "http://" + hubLn.Addr().String()
+	h.CDNURL = "http://localhost:" + strconv.Itoa(cdnLn.Addr().(*net.TCPAddr).Port)
+	h.hubSrv = &http.Server{Handler: h.recorded("hub", http.HandlerFunc(h.serveHub))}
+	h.cdnSrv = &http.Server{Handler: h.recorded("cdn", http.HandlerFunc(h.serveCDN))}
+	go h.hubSrv.Serve(hubLn)
+	go h.cdnSrv.Serve(cdnLn)
+	return h, nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.Listen("tcp", addr)
+}
+
+// Close stops both servers and drops their open connections; requests in
+// flight (a stalled body, say) see their context cancelled. Afterwards the
+// ports refuse connections, which is how tests simulate a network outage.
+func (h *Hub) Close() error {
+	var err error
+	h.closeOnce.Do(func() {
+		err = errors.Join(h.hubSrv.Close(), h.cdnSrv.Close())
+	})
+	return err
+}
+
+// AddToken lets token authenticate as user.
+func (h *Hub) AddToken(token, user string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tokens[token] = user
+}
+
+// SetTreePageSize changes the page size of the tree API (n > 0).
+func (h *Hub) SetTreePageSize(n int) {
+	if n <= 0 {
+		n = 1000
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pageSize = n
+}
+
+// Throttle limits every file body (resolve and CDN) to about bytesPerSec;
+// 0 removes the limit.
+func (h *Hub) Throttle(bytesPerSec int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.throttle = max(bytesPerSec, 0)
+}

@@ -1,0 +1,130 @@
+package hubtest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Request is what the hub saw of one request and what it answered.
+type Request struct {
+	Server      string // "hub" or "cdn"
+	Method      string
+	Path        string // escaped, as sent (refs%2Fpr%2F1 stays escaped)
+	Query       string // raw query, without "?"
+	Auth        bool   // an Authorization header was present
+	Range       string // the Range header, "" when absent
+	IfNoneMatch bool   // an If-None-Match header was present
+	Status      int    // 0 when the handler gave up before answering
+	Bytes       int64  // body bytes written
+	Aborted     bool   // the connection was aborted mid-response (truncate fault)
+}
+
+// String formats the request as one line for assertions:
+//
+//	GET /org/name/resolve/main/config.json auth=false range=none status=200
+//
+// The query, when present, follows the path after "?"; range is the Range
+// header value or "none".
+func (r Request) String() string {
+	target := r.Path
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	rng := r.Range
+	if rng == "" {
+		rng = "none"
+	}
+	return fmt.Sprintf("%s %s auth=%t range=%s status=%d", r.Method, target, r.Auth, rng, r.Status)
+}
+
+// Requests returns every request recorded since the start or the last
+// ResetRequests, in the order they finished.
+func (h *Hub) Requests() []Request {
+	h.reqMu.Lock()
+	defer h.reqMu.Unlock()
+	return slices.Clone(h.requests)
+}
+
+// ResetRequests forgets the recorded requests.
+func (h *Hub) ResetRequests() {
+	h.reqMu.Lock()
+	defer h.reqMu.Unlock()
+	h.requests = nil
+}
+
+// WaitIdle waits until no request is being handled, or ctx ends. A client
+// may have read a whole response a moment before the handler finishes and
+// records it; call WaitIdle before asserting on Requests after a client
+// process exits.
+func (h *Hub) WaitIdle(ctx context.Context) error {
+	for h.inflight.Load() > 0 {
+		if !sleepCtx(ctx, time.Millisecond) {
+			return fmt.Errorf("hubtest: %d requests still in flight: %w", h.inflight.Load(), ctx.Err())
+		}
+	}
+	return nil
+}
+
+// recorded wraps a server's handler so that every request is recorded
+// when it finishes, including when a fault aborts it with a panic.
+func (h *Hub) recorded(server string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := Request{
+			Server:      server,
+			Method:      r.Method,
+			Path:        r.URL.EscapedPath(),
+			Query:       r.URL.RawQuery,
+			Auth:        r.Header.Get("Authorization") != "",
+			Range:       r.Header.Get("Range"),
+			IfNoneMatch: r.Header.Get("If-None-Match") != "",
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		completed := false
+		h.inflight.Add(1)
+		defer h.inflight.Add(-1)
+		defer func() {
+			rec.Status, rec.Bytes, rec.Aborted = sw.status, sw.bytes, !completed
+			h.reqMu.Lock()
+			h.requests = append(h.requests, rec)
+			h.reqMu.Unlock()
+			if h.opts.OnRequest != nil {
+				h.opts.OnRequest(rec)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+		completed = true
+	})
+}
+
+// statusWriter remembers the status and counts body bytes.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush lets faults push a partial body onto the wire.
+func (w *statusWriter) Flush() {
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
