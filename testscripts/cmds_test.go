@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +36,7 @@ func cmdMkcache(ts *testscript.TestScript, neg bool, args []string) {
 	fl.Var(&refs, "ref", "ref to point at the commit (default main)")
 	noRef := fl.Bool("noref", false, "write no ref at all")
 	mtime := fl.String("mtime", "", "modification time of the snapshot folder (RFC 3339)")
+	hubDir := fl.String("hub", "", "hub cache folder (default: the one HF_HOME names)")
 	ts.Check(fl.Parse(args))
 	if fl.NArg() != 2 {
 		ts.Fatalf("usage: mkcache [flags] org/name srcdir")
@@ -44,7 +47,11 @@ func cmdMkcache(ts *testscript.TestScript, neg bool, args []string) {
 	src := ts.MkAbs(fl.Arg(1))
 	files, err := cachewrite.FilesFromDir(src)
 	ts.Check(err)
-	w, err := cachewrite.Write(hub(ts), cachewrite.Snapshot{RepoID: fl.Arg(0), Commit: *commit, Refs: refs, Files: files})
+	dst := hub(ts)
+	if *hubDir != "" {
+		dst = ts.MkAbs(*hubDir)
+	}
+	w, err := cachewrite.Write(dst, cachewrite.Snapshot{RepoID: fl.Arg(0), Commit: *commit, Refs: refs, Files: files})
 	ts.Check(err)
 	if *mtime != "" {
 		t, err := time.Parse(time.RFC3339, *mtime)
@@ -278,4 +285,50 @@ func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ts.Check(syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
 	ts.Defer(func() { f.Close() })
+}
+
+// cmdCacheTree prints a hub cache as sorted lines, one per entry: the
+// path, then "-> target" for symlinks, "dir" for folders, or the size and
+// the content (for refs) — enough to compare two caches byte for byte in
+// layout: cachetree DIR
+func cmdCacheTree(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: cachetree DIR")
+	}
+	root := ts.MkAbs(args[0])
+	var lines []string
+	ts.Check(filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			lines = append(lines, rel+" -> "+t)
+		case d.IsDir():
+			lines = append(lines, rel+" dir")
+		default:
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			line := fmt.Sprintf("%s %d mode=%o", rel, info.Size(), info.Mode().Perm())
+			if strings.Contains(rel, "/refs/") {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				line += fmt.Sprintf(" %q", b)
+			}
+			lines = append(lines, line)
+		}
+		return nil
+	}))
+	sort.Strings(lines)
+	fmt.Fprintln(ts.Stdout(), strings.Join(lines, "\n"))
 }

@@ -77,15 +77,16 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(home, 0o777)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mkcache":  cmdMkcache,
-			"blobof":   cmdBlobof,
-			"touch":    cmdTouch,
-			"schema":   schema.cmd,
-			"jsonget":  cmdJSONGet,
-			"sparse":   cmdSparse,
-			"mkfifo":   cmdMkfifo,
-			"holdlock": cmdHoldLock,
-			"hub":      cmdHub,
+			"mkcache":   cmdMkcache,
+			"blobof":    cmdBlobof,
+			"touch":     cmdTouch,
+			"schema":    schema.cmd,
+			"jsonget":   cmdJSONGet,
+			"sparse":    cmdSparse,
+			"mkfifo":    cmdMkfifo,
+			"holdlock":  cmdHoldLock,
+			"cachetree": cmdCacheTree,
+			"hub":       cmdHub,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -88,6 +88,15 @@ func (p *Puller) Pull(ctx context.Context, repo, rev, commit string) (Result, er
 	folder := modelref.CacheDirName(repo)
 	repoDir := filepath.Join(p.Hub, folder)
 	res.Snapshot = filepath.Join(repoDir, "snapshots", commit)
+	res.Files = len(keep)
+
+	// Phase 1, read-only: ask for the metadata of every file that is not
+	// already complete. Gated files (whose repo info is public) and any
+	// other refusal surface here, before the cache is touched.
+	todo, metas, err := p.plan(ctx, repo, repoDir, res.Snapshot, commit, keep)
+	if err != nil {
+		return res, err
+	}
 	for _, d := range []string{filepath.Join(repoDir, "blobs"), res.Snapshot} {
 		if err := os.MkdirAll(d, 0o777); err != nil {
 			return res, err
@@ -96,7 +105,13 @@ func (p *Puller) Pull(ctx context.Context, repo, rev, commit string) (Result, er
 	if err := cachewrite.EnsureTag(p.Hub); err != nil {
 		return res, err
 	}
-	res.Files = len(keep)
+	for _, f := range keep {
+		if _, queued := metas[f.Path]; !queued {
+			p.emit(Event{Kind: "cached", File: f.Path, Bytes: f.ContentSize(), Size: f.ContentSize()})
+		}
+	}
+	res.Cached = len(keep) - len(todo)
+	keep = todo
 
 	workers := p.Workers
 	if workers <= 0 {
@@ -118,7 +133,7 @@ func (p *Puller) Pull(ctx context.Context, repo, rev, commit string) (Result, er
 		go func() {
 			defer wg.Done()
 			for f := range next {
-				fetched, n, err := p.file(ctx, repo, folder, repoDir, res.Snapshot, commit, f)
+				fetched, n, err := p.file(ctx, folder, repoDir, res.Snapshot, f, metas[f.Path])
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -145,7 +160,8 @@ func (p *Puller) Pull(ctx context.Context, repo, rev, commit string) (Result, er
 	}
 	close(next)
 	wg.Wait()
-	res.Downloaded, res.BytesDownloaded, res.Cached = int(dl.Load()), bytes.Load(), int(cached.Load())
+	res.Downloaded, res.BytesDownloaded = int(dl.Load()), bytes.Load()
+	res.Cached += int(cached.Load())
 	if firstErr != nil {
 		return res, firstErr
 	}
@@ -170,22 +186,53 @@ func (p *Puller) emit(e Event) {
 	}
 }
 
+// plan returns the files that need work (not complete and linked) and
+// their metadata, fetched concurrently. Any failure aborts the pull.
+func (p *Puller) plan(ctx context.Context, repo, repoDir, snapshot, commit string, files []hubclient.TreeEntry) ([]hubclient.TreeEntry, map[string]hubclient.Meta, error) {
+	var todo []hubclient.TreeEntry
+	for _, f := range files {
+		blob := filepath.Join(repoDir, "blobs", f.ETag())
+		if !complete(blob, f.ContentSize()) || !linked(snapshot, f.Path, blob) {
+			todo = append(todo, f)
+		}
+	}
+	metas := make(map[string]hubclient.Meta, len(todo))
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, max(p.Workers, 8))
+	)
+	for _, f := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			m, err := p.Client.FileMeta(ctx, repo, commit, f.Path)
+			if err == nil && (m.ETag != f.ETag() || m.Size != f.ContentSize()) {
+				err = fmt.Errorf("listing says %s (%d bytes) but the file says %s (%d bytes)", short(f.ETag()), f.ContentSize(), short(m.ETag), m.Size)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s: %w", f.Path, err)
+				}
+				return
+			}
+			metas[f.Path] = m
+		}()
+	}
+	wg.Wait()
+	return todo, metas, firstErr
+}
+
 // file makes one snapshot file complete: it returns whether bytes were
 // fetched and how many.
-func (p *Puller) file(ctx context.Context, repo, folder, repoDir, snapshot, commit string, f hubclient.TreeEntry) (bool, int64, error) {
+func (p *Puller) file(ctx context.Context, folder, repoDir, snapshot string, f hubclient.TreeEntry, meta hubclient.Meta) (bool, int64, error) {
 	etag, size := f.ETag(), f.ContentSize()
 	blob := filepath.Join(repoDir, "blobs", etag)
-	if complete(blob, size) && linked(snapshot, f.Path, blob) {
-		p.emit(Event{Kind: "cached", File: f.Path, Bytes: size, Size: size})
-		return false, 0, nil
-	}
-	meta, err := p.Client.FileMeta(ctx, repo, commit, f.Path)
-	if err != nil {
-		return false, 0, err
-	}
-	if meta.ETag != etag || meta.Size != size {
-		return false, 0, fmt.Errorf("listing says %s (%d bytes) but the file says %s (%d bytes)", short(etag), size, short(meta.ETag), meta.Size)
-	}
 	algo := verify.AlgoFor(etag)
 	if algo == verify.None {
 		return false, 0, fmt.Errorf("etag %q is not a content hash", etag)
