@@ -332,3 +332,27 @@ func cmdCacheTree(ts *testscript.TestScript, neg bool, args []string) {
 	sort.Strings(lines)
 	fmt.Fprintln(ts.Stdout(), strings.Join(lines, "\n"))
 }
+
+// cmdRandFile writes SIZE deterministic pseudo-random bytes (seeded by
+// the path) to a file: randfile SIZE path
+func cmdRandFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: randfile SIZE path")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	seed := uint64(14695981039346656037)
+	for _, c := range []byte(args[1]) {
+		seed = (seed ^ uint64(c)) * 1099511628211
+	}
+	b := make([]byte, n)
+	for i := range b {
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		b[i] = byte(seed)
+	}
+	p := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(filepath.Dir(p), 0o777))
+	ts.Check(os.WriteFile(p, b, 0o666))
+}

@@ -86,6 +86,7 @@ func TestScripts(t *testing.T) {
 			"mkfifo":    cmdMkfifo,
 			"holdlock":  cmdHoldLock,
 			"cachetree": cmdCacheTree,
+			"randfile":  cmdRandFile,
 			"hub":       cmdHub,
 		},
 		Condition: func(cond string) (bool, error) {

@@ -60,6 +60,7 @@ func runPull(ctx context.Context, env cli.Env, verb string, args []string) error
 	fs.Var(&exclude, "exclude", "skip files matching this glob (repeatable)")
 	check := fs.Bool("check", false, "only say whether the cached revision is behind the Hub")
 	workers := fs.Int("workers", 8, "files downloaded in parallel")
+	retries := fs.Int("retries", 5, "retries of a failed request or a cut download before giving up")
 	asJSON := fs.Bool("json", false, "print one JSON envelope")
 	asJSONL := fs.Bool("jsonl", false, "print progress events, then the envelope, one per line")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines on stderr")
@@ -112,6 +113,7 @@ func runPull(ctx context.Context, env cli.Env, verb string, args []string) error
 	hfHome := hubcache.HFHome(env.Getenv, env.Home)
 	cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
 	client := hubclient.FromEnv(env.Getenv, hfHome)
+	client.Retries = max(*retries, 0)
 	localRepo := cache.Repo(repo)
 	cachedCommit := localCommit(localRepo, ref.Rev)
 

@@ -40,6 +40,9 @@ type Client struct {
 	Retries int
 	// Backoff is the first retry delay; it doubles up to 8 times itself.
 	Backoff time.Duration
+	// StallTimeout is how long a download body may go without a byte
+	// before it is cut and resumed.
+	StallTimeout time.Duration
 }
 
 // New returns a client for endpoint with a transport that never follows
@@ -60,8 +63,9 @@ func New(endpoint, token string) *Client {
 				DisableCompression:    true, // identity bodies keep Range offsets exact
 			},
 		},
-		Retries: 5,
-		Backoff: time.Second,
+		Retries:      5,
+		Backoff:      time.Second,
+		StallTimeout: 30 * time.Second,
 	}
 }
 
@@ -75,6 +79,14 @@ func FromEnv(getenv func(string) string, hfHome string) *Client {
 	}
 	c := New(endpoint, resolveToken(getenv, hfHome))
 	c.Offline = isTrue(getenv("HF_HUB_OFFLINE")) || isTrue(getenv("TRANSFORMERS_OFFLINE"))
+	// Tuning for slow links and for tests: MLXK_RETRY_BACKOFF is the first
+	// retry delay, MLXK_STALL_TIMEOUT how long a body may stay silent.
+	if d, err := time.ParseDuration(getenv("MLXK_RETRY_BACKOFF")); err == nil && d >= 0 {
+		c.Backoff = d
+	}
+	if d, err := time.ParseDuration(getenv("MLXK_STALL_TIMEOUT")); err == nil && d > 0 {
+		c.StallTimeout = d
+	}
 	return c
 }
 

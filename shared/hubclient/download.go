@@ -145,9 +145,6 @@ func (c *Client) Download(ctx context.Context, meta Meta, w io.Writer, offset in
 	return nil
 }
 
-// StallTimeout is how long a body may go without delivering a byte.
-var StallTimeout = 30 * time.Second
-
 // fetch does one GET from offset and returns the new offset.
 func (c *Client) fetch(ctx context.Context, meta Meta, w io.Writer, offset int64, withAuth bool, buf []byte, restart func() error, progress Progress) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -183,7 +180,7 @@ func (c *Client) fetch(ctx context.Context, meta Meta, w io.Writer, offset int64
 	activity := make(chan struct{}, 1)
 	stalled := make(chan struct{})
 	go func() {
-		t := time.NewTimer(StallTimeout)
+		t := time.NewTimer(c.StallTimeout)
 		defer t.Stop()
 		for {
 			select {
@@ -193,7 +190,7 @@ func (c *Client) fetch(ctx context.Context, meta Meta, w io.Writer, offset int64
 				if !t.Stop() {
 					<-t.C
 				}
-				t.Reset(StallTimeout)
+				t.Reset(c.StallTimeout)
 			case <-t.C:
 				close(stalled)
 				cancel()
