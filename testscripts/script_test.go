@@ -2,6 +2,7 @@ package testscripts
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -71,6 +72,12 @@ func TestScripts(t *testing.T) {
 			for _, v := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_TOKEN", "MLXK_LOG_JSON", "MLXK2_LOG_JSON", "MLXK_LOG_LEVEL"} {
 				env.Setenv(v, "")
 			}
+			// The official JS client for interop scripts (npm ci in
+			// testscripts/interop; .ci/run does it and sets
+			// MLXK_REQUIRE_INTEROP=1 so that a missing install fails).
+			interop, _ := filepath.Abs("interop")
+			env.Setenv("INTEROP", interop)
+			env.Setenv("MLXK_REQUIRE_INTEROP", os.Getenv("MLXK_REQUIRE_INTEROP"))
 			// Never the real Hub: a port nothing listens on, unless a
 			// script starts the fake Hub (which sets HF_ENDPOINT).
 			env.Setenv("HF_ENDPOINT", "http://127.0.0.1:9")
@@ -93,6 +100,14 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "root":
 				return os.Geteuid() == 0, nil
+			case "interop":
+				// node and the npm install of @huggingface/hub are there.
+				_, errNode := exec.LookPath("node")
+				_, errMod := os.Stat(filepath.Join("interop", "node_modules", "@huggingface", "hub", "package.json"))
+				if (errNode != nil || errMod != nil) && os.Getenv("MLXK_REQUIRE_INTEROP") == "1" {
+					return false, fmt.Errorf("MLXK_REQUIRE_INTEROP=1 but node or testscripts/interop/node_modules is missing (run npm ci there)")
+				}
+				return errNode == nil && errMod == nil, nil
 			}
 			return false, nil
 		},

@@ -229,3 +229,70 @@ func (h *Hub) serveJSON(w http.ResponseWriter, r *http.Request, m match, v any, 
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	h.serveBody(w, r, m, "", b, false)
 }
+
+// pathsEntry is a tree entry with the lastCommit that paths-info adds
+// when asked to expand (huggingface.js names snapshots after it).
+type pathsEntry struct {
+	treeEntry
+	LastCommit *lastCommit `json:"lastCommit,omitempty"`
+}
+
+type lastCommit struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Date  string `json:"date"`
+}
+
+// servePathsInfo answers POST /api/models/{repo}/paths-info/{rev} (§3.4)
+// with the entries of the paths that exist. The body is JSON
+// ({"paths": [...], "expand": bool}, as huggingface.js sends it) or a form
+// (paths=a&paths=b&expand=true, as huggingface_hub does).
+func (h *Hub) servePathsInfo(w http.ResponseWriter, r *http.Request, c caller, rt route, m match) {
+	rp, herr := h.lookupRepo(c, rt.repoID, needMetadata)
+	if herr != nil {
+		herr.write(w)
+		return
+	}
+	cm, herr := resolveRev(rp, rt.rev)
+	if herr != nil {
+		herr.write(w)
+		return
+	}
+	var req struct {
+		Paths  []string `json:"paths"`
+		Expand bool     `json:"expand"`
+	}
+	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(body).Decode(&req); err != nil {
+			(&hubError{status: http.StatusBadRequest, message: "Invalid JSON body"}).write(w)
+			return
+		}
+	} else {
+		r.Body = body
+		if err := r.ParseForm(); err != nil {
+			(&hubError{status: http.StatusBadRequest, message: "Invalid form body"}).write(w)
+			return
+		}
+		req.Paths = r.PostForm["paths"]
+		req.Expand = r.PostForm.Get("expand") == "true"
+	}
+	all, _ := cm.tree("", true)
+	byPath := make(map[string]treeEntry, len(all))
+	for _, e := range all {
+		byPath[e.Path] = e
+	}
+	out := []pathsEntry{}
+	for _, p := range req.Paths {
+		e, found := byPath[strings.Trim(p, "/")]
+		if !found {
+			continue
+		}
+		pe := pathsEntry{treeEntry: e}
+		if req.Expand {
+			pe.LastCommit = &lastCommit{ID: cm.id, Title: "Upload " + e.Path, Date: rp.opts.LastModified.UTC().Format("2006-01-02T15:04:05.000Z")}
+		}
+		out = append(out, pe)
+	}
+	h.serveJSON(w, r, m, out, nil)
+}

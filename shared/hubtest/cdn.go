@@ -2,6 +2,7 @@ package hubtest
 
 import (
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -108,5 +109,10 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "binary/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q;", name))
+	// Object stores answer with their own ETag (S3: the md5 of a single-part
+	// object), never the sha256 the Hub names LFS files by; huggingface.js
+	// requires one on the final response.
+	sum := md5.Sum(obj.content)
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
 	h.serveBody(w, r, m, name, obj.content, true)
 }

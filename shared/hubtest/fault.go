@@ -247,7 +247,7 @@ func (h *Hub) serveBody(w http.ResponseWriter, r *http.Request, m match, name st
 	for _, f := range h.faults.take(m, phaseHeader) {
 		fw.drop = append(fw.drop, http.CanonicalHeaderKey(f.Header))
 	}
-	if r.Method == http.MethodGet {
+	if r.Method != http.MethodHead {
 		for _, f := range h.faults.take(m, phaseBody) {
 			switch f.Kind {
 			case FaultCorrupt:
@@ -285,7 +285,7 @@ func (h *Hub) serveBody(w http.ResponseWriter, r *http.Request, m match, name st
 	}
 	fw.Header().Set("Content-Length", strconv.Itoa(len(content)))
 	fw.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
+	if r.Method != http.MethodHead {
 		fw.Write(content)
 	}
 }

@@ -13,6 +13,7 @@ const (
 	RouteInfo    = "info"    // /api/models/{repo}[/revision/{rev}]
 	RouteTree    = "tree"    // /api/models/{repo}/tree/{rev}[/{path}]
 	RouteRefs    = "refs"    // /api/models/{repo}/refs
+	RoutePaths   = "paths"   // POST /api/models/{repo}/paths-info/{rev}
 	RouteAny     = "any"     // every request of either server
 	routeOther   = "other"   // whoami, xet tokens, unknown paths
 )
@@ -73,6 +74,8 @@ func parseAPIRoute(segs []string) (route, bool) {
 		rt.path = strings.Trim(strings.Join(rest[2:], "/"), "/")
 	case rest[0] == "refs" && len(rest) == 1:
 		rt.kind = RouteRefs
+	case rest[0] == "paths-info" && len(rest) == 2 && rest[1] != "":
+		rt.kind, rt.rev = RoutePaths, rest[1]
 	case rest[0] == "xet-read-token" && len(rest) == 2:
 		rt.kind, rt.verb = routeOther, "xet"
 	default:
@@ -96,7 +99,13 @@ func (h *Hub) serveHub(w http.ResponseWriter, r *http.Request) {
 	if !h.earlyFaults(w, r, m) {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if rt.kind == RoutePaths {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			(&hubError{status: http.StatusMethodNotAllowed, message: "Method not allowed"}).write(w)
+			return
+		}
+	} else if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		(&hubError{status: http.StatusMethodNotAllowed, message: "Method not allowed"}).write(w)
 		return
@@ -119,6 +128,8 @@ func (h *Hub) serveHub(w http.ResponseWriter, r *http.Request) {
 		h.serveTree(w, r, c, rt, m)
 	case RouteRefs:
 		h.serveRefs(w, r, c, rt, m)
+	case RoutePaths:
+		h.servePathsInfo(w, r, c, rt, m)
 	default:
 		switch rt.verb {
 		case "whoami":
