@@ -9,7 +9,7 @@ BINARIES := mlxk-list mlxk-health mlxk-pull mlxk-push mlxk-clone mlxk-run mlxk-s
 MODULES  := shared $(BINARIES) testscripts
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
-.PHONY: all build test test-unprivileged vet fmt-check fuzz demo bench clean
+.PHONY: all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull clean
 
 all: build
 
@@ -61,6 +61,10 @@ demo: build
 ## bench: the synthetic 1,000-model cache benchmark (see docs/performance.md).
 bench: build
 	./bench/listhealth.sh
+
+## bench-pull: pull throughput from the fake Hub against curl (see docs/performance.md).
+bench-pull: build
+	./bench/pull.sh
 
 clean:
 	rm -rf $(BIN)
