@@ -1,5 +1,6 @@
 // Package pullcmd implements the mlxk-pull binary, the cache writer:
-// `pull` downloads models into the hub cache and `rm` removes them.
+// `pull` downloads models into the hub cache, `rm` removes them and
+// `prune` clears download leftovers and unused blobs.
 package pullcmd
 
 import (
@@ -15,6 +16,7 @@ var Program = cli.Program{
 	Verbs: []cli.Verb{
 		{Name: "pull", Usage: pullUsage, Run: runPull},
 		{Name: "rm", Usage: rmUsage, Run: runRm},
+		{Name: "prune", Usage: pruneUsage, Run: runPrune},
 	},
 }
 

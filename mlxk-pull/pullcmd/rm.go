@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/mlxk/mlxk/shared/cli"
 	"github.com/mlxk/mlxk/shared/envelope"
@@ -269,17 +268,9 @@ func heldLocks(cache hubcache.Cache, r hubcache.Repo) []string {
 		if !strings.HasSuffix(e.Name(), ".lock") {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-		if err != nil {
-			continue
-		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if lockHeld(filepath.Join(dir, e.Name())) {
 			held = append(held, filepath.Join(".locks", r.CacheName, e.Name()))
-		} else {
-			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		}
-		f.Close()
 	}
 	return held
 }

@@ -28,6 +28,7 @@ var Owners = map[string]string{
 	"health": "mlxk-health",
 	"pull":   "mlxk-pull",
 	"rm":     "mlxk-pull",
+	"prune":  "mlxk-pull",
 	"push":   "mlxk-push",
 	"clone":  "mlxk-clone",
 	"run":    "mlxk-run",
@@ -57,7 +58,8 @@ Cache:
   show <model>[@rev]    show one model (--files, --config, --json)
   health [model | -]    check integrity and runtime compatibility (--verify, --json, --jsonl)
   pull <org/name>[@rev] download a model into the cache
-  rm <model>[@rev]      remove a model from the cache
+  rm <model>[@rev]      remove a model (or one snapshot) from the cache
+  prune [--dry-run]     remove interrupted downloads and blobs no snapshot uses
 Workspaces:
   push <dir> <org/name> upload a workspace to the Hub
   clone <model> [dir]   copy a model out of the Hub into a workspace
