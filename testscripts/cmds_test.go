@@ -356,3 +356,13 @@ func cmdRandFile(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.MkdirAll(filepath.Dir(p), 0o777))
 	ts.Check(os.WriteFile(p, b, 0o666))
 }
+
+// cmdSleep pauses the script: sleep DURATION
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}

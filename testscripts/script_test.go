@@ -94,6 +94,7 @@ func TestScripts(t *testing.T) {
 			"holdlock":  cmdHoldLock,
 			"cachetree": cmdCacheTree,
 			"randfile":  cmdRandFile,
+			"sleep":     cmdSleep,
 			"hub":       cmdHub,
 		},
 		Condition: func(cond string) (bool, error) {
