@@ -369,7 +369,7 @@ func TestHelp(t *testing.T) {
 func TestOwners(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
-		"list": "mlxk-list", "show": "mlxk-list", "health": "mlxk-health", "pull": "mlxk-pull", "rm": "mlxk-pull",
+		"list": "mlxk-list", "show": "mlxk-list", "health": "mlxk-health", "pull": "mlxk-pull", "rm": "mlxk-pull", "prune": "mlxk-pull",
 		"push": "mlxk-push", "clone": "mlxk-clone", "run": "mlxk-run", "serve": "mlxk-serve", "server": "mlxk-serve",
 	}
 	if len(dispatch.Owners) != len(want) {
