@@ -87,9 +87,7 @@ type target struct {
 func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	fs := cli.NewFlags(verb, usage)
 	doVerify := fs.Bool("verify", false, "re-hash every file against its blob name")
-	asJSON := fs.Bool("json", false, "print one JSON envelope")
-	asJSONL := fs.Bool("jsonl", false, "print one health record per line")
-	logJSON := fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	out := fs.OutputFlags("print one health record per line")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -97,15 +95,9 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	if len(pos) > 1 {
 		return mlxkerr.Usagef("health takes at most one model or '-' (usage: %s)", usage)
 	}
-	log := env.Logger(*logJSON)
+	log := env.Logger(out.LogJSON())
 	cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
-	mode := cli.Human
-	switch {
-	case *asJSONL:
-		mode = cli.JSONL
-	case *asJSON:
-		mode = cli.JSON
-	}
+	mode := out.Mode()
 
 	var targets []target
 	switch {

@@ -41,9 +41,7 @@ func runList(ctx context.Context, env cli.Env, verb string, args []string) error
 	all := fs.Bool("all", false, "show every model, whatever its framework or health (human output)")
 	withHealth := fs.Bool("health", false, "add health columns (human output)")
 	verbose := fs.Bool("verbose", false, "full names, framework column, all MLX models (human output)")
-	asJSON := fs.Bool("json", false, "print one JSON envelope")
-	asJSONL := fs.Bool("jsonl", false, "print one model object per line")
-	logJSON := fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	out := fs.OutputFlags("print one model object per line")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -55,22 +53,22 @@ func runList(ctx context.Context, env cli.Env, verb string, args []string) error
 	if len(pos) == 1 {
 		pattern = pos[0]
 	}
-	log := env.Logger(*logJSON)
+	log := env.Logger(out.LogJSON())
 	cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
 	models, err := listModels(cache, pattern)
 	if err != nil {
 		return err
 	}
 	log.Debug("listed cache", "dir", cache.Dir, "pattern", pattern, "models", len(models))
-	switch {
-	case *asJSONL:
+	switch out.Mode() {
+	case cli.JSONL:
 		for _, m := range models {
 			if err := envelope.Write(env.Stdout, m); err != nil {
 				return err
 			}
 		}
 		return nil
-	case *asJSON:
+	case cli.JSON:
 		return envelope.Write(env.Stdout, envelope.Success("list", ListData{Models: models, Count: len(models)}))
 	}
 	io.WriteString(env.Stdout, renderList(models, listView{health: *withHealth, all: *all, verbose: *verbose}, env.Now()))

@@ -83,8 +83,7 @@ func runShow(ctx context.Context, env cli.Env, verb string, args []string) error
 	fs := cli.NewFlags(verb, showUsage)
 	files := fs.Bool("files", false, "list the snapshot's files")
 	config := fs.Bool("config", false, "print config.json")
-	asJSON := fs.Bool("json", false, "print one JSON envelope")
-	_ = fs.Bool("log-json", false, "write logs as JSON lines on stderr (accepted by every verb; show logs nothing)")
+	out := fs.OutputFlags("")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -116,7 +115,7 @@ func runShow(ctx context.Context, env cli.Env, verb string, args []string) error
 	default:
 		d.Metadata = modelinfo.ExtractMetadata(in.Config)
 	}
-	if *asJSON {
+	if out.Mode() == cli.JSON {
 		return envelope.Write(env.Stdout, envelope.Success("show", d))
 	}
 	_, err = io.WriteString(env.Stdout, renderShow(d, env.Now()))

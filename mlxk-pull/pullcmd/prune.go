@@ -35,8 +35,7 @@ type PruneData struct {
 func runPrune(ctx context.Context, env cli.Env, verb string, args []string) error {
 	fs := cli.NewFlags(verb, pruneUsage)
 	dryRun := fs.Bool("dry-run", false, "list what would be removed, remove nothing")
-	asJSON := fs.Bool("json", false, "print one JSON envelope")
-	_ = fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	out := fs.OutputFlags("")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -49,7 +48,7 @@ func runPrune(ctx context.Context, env cli.Env, verb string, args []string) erro
 	if err != nil {
 		return mlxkerr.Wrap(errDeletionFailed, err, "prune")
 	}
-	if *asJSON {
+	if out.Mode() == cli.JSON {
 		return envelope.Write(env.Stdout, envelope.Success("prune", data))
 	}
 	verb = "removed"

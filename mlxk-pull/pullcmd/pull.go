@@ -61,9 +61,7 @@ func runPull(ctx context.Context, env cli.Env, verb string, args []string) error
 	check := fs.Bool("check", false, "only say whether the cached revision is behind the Hub")
 	workers := fs.Int("workers", 8, "files downloaded in parallel")
 	retries := fs.Int("retries", 5, "retries of a failed request or a cut download before giving up")
-	asJSON := fs.Bool("json", false, "print one JSON envelope")
-	asJSONL := fs.Bool("jsonl", false, "print progress events, then the envelope, one per line")
-	logJSON := fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	out := fs.OutputFlags("print progress events, then the envelope, one per line")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -71,14 +69,8 @@ func runPull(ctx context.Context, env cli.Env, verb string, args []string) error
 	if len(pos) != 1 {
 		return mlxkerr.Usagef("pull takes exactly one model (usage: %s)", pullUsage)
 	}
-	mode := cli.Human
-	switch {
-	case *asJSONL:
-		mode = cli.JSONL
-	case *asJSON:
-		mode = cli.JSON
-	}
-	log := env.Logger(*logJSON)
+	mode := out.Mode()
+	log := env.Logger(out.LogJSON())
 	data := PullData{DownloadStatus: "unknown"}
 	fail := func(status string, e *mlxkerr.Error) error {
 		data.DownloadStatus = status

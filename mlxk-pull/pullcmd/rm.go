@@ -47,8 +47,7 @@ func runRm(ctx context.Context, env cli.Env, verb string, args []string) error {
 	fs := cli.NewFlags(verb, rmUsage)
 	force := fs.Bool("f", false, "delete without asking, even for a partial name or while a download holds a lock")
 	fs.BoolVar(force, "force", false, "same as -f")
-	asJSON := fs.Bool("json", false, "print one JSON envelope per model")
-	_ = fs.Bool("log-json", false, "write logs as JSON lines on stderr")
+	out := fs.OutputFlags("")
 	pos, err := fs.Parse(env, args)
 	if err != nil {
 		return err
@@ -56,10 +55,7 @@ func runRm(ctx context.Context, env cli.Env, verb string, args []string) error {
 	if len(pos) != 1 {
 		return mlxkerr.Usagef("rm takes exactly one model or '-' (usage: %s)", rmUsage)
 	}
-	mode := cli.Human
-	if *asJSON {
-		mode = cli.JSON
-	}
+	mode := out.Mode()
 	cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
 	if st, err := os.Stat(cache.Dir); err != nil || !st.IsDir() {
 		return mlxkerr.New(errCacheNotFound, "Model cache directory does not exist")

@@ -219,3 +219,36 @@ func NotImplemented(name, usage string, aliases ...string) Verb {
 		},
 	}
 }
+
+// Output holds the output flags every verb shares.
+type Output struct {
+	json, jsonl, logJSON *bool
+}
+
+// OutputFlags registers --json, --jsonl (when the verb streams records,
+// with jsonlUsage saying what a line is; "" leaves the flag out) and
+// --log-json.
+func (f *Flags) OutputFlags(jsonlUsage string) *Output {
+	o := &Output{
+		json:    f.Bool("json", false, "print one JSON envelope"),
+		logJSON: f.Bool("log-json", false, "write logs as JSON lines on stderr"),
+	}
+	if jsonlUsage != "" {
+		o.jsonl = f.Bool("jsonl", false, jsonlUsage)
+	}
+	return o
+}
+
+// Mode is the output mode the flags chose (--jsonl wins over --json).
+func (o *Output) Mode() Mode {
+	switch {
+	case o.jsonl != nil && *o.jsonl:
+		return JSONL
+	case *o.json:
+		return JSON
+	}
+	return Human
+}
+
+// LogJSON reports --log-json.
+func (o *Output) LogJSON() bool { return *o.logJSON }
