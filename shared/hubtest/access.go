@@ -94,6 +94,20 @@ func (h *Hub) lookupRepo(c caller, id string, n need) (*repo, *hubError) {
 }
 
 // resolveRev finds the commit of a revision or answers RevisionNotFound.
+// lookupCommit finds the repo and the commit a request names, checking
+// access; on failure it writes the Hub's error and returns false.
+func (h *Hub) lookupCommit(w http.ResponseWriter, c caller, rt route, n need) (*repo, *commit, bool) {
+	rp, herr := h.lookupRepo(c, rt.repoID, n)
+	if herr == nil {
+		var cm *commit
+		if cm, herr = resolveRev(rp, rt.rev); herr == nil {
+			return rp, cm, true
+		}
+	}
+	herr.write(w)
+	return nil, nil, false
+}
+
 func resolveRev(rp *repo, rev string) (*commit, *hubError) {
 	if c := rp.resolve(rev); c != nil {
 		return c, nil

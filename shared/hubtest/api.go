@@ -15,14 +15,8 @@ import (
 
 // serveInfo answers /api/models/{repo}[/revision/{rev}] (hf-protocol §3.1).
 func (h *Hub) serveInfo(w http.ResponseWriter, r *http.Request, c caller, rt route, m match) {
-	rp, herr := h.lookupRepo(c, rt.repoID, needMetadata)
-	if herr != nil {
-		herr.write(w)
-		return
-	}
-	cm, herr := resolveRev(rp, rt.rev)
-	if herr != nil {
-		herr.write(w)
+	rp, cm, ok := h.lookupCommit(w, c, rt, needMetadata)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -103,14 +97,8 @@ func configSummary(cm *commit) map[string]any {
 // page at a time: the next page is announced in a Link header whose URL
 // carries an opaque cursor, as the Hub does.
 func (h *Hub) serveTree(w http.ResponseWriter, r *http.Request, c caller, rt route, m match) {
-	rp, herr := h.lookupRepo(c, rt.repoID, needMetadata)
-	if herr != nil {
-		herr.write(w)
-		return
-	}
-	cm, herr := resolveRev(rp, rt.rev)
-	if herr != nil {
-		herr.write(w)
+	_, cm, ok := h.lookupCommit(w, c, rt, needMetadata)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -248,14 +236,8 @@ type lastCommit struct {
 // ({"paths": [...], "expand": bool}, as huggingface.js sends it) or a form
 // (paths=a&paths=b&expand=true, as huggingface_hub does).
 func (h *Hub) servePathsInfo(w http.ResponseWriter, r *http.Request, c caller, rt route, m match) {
-	rp, herr := h.lookupRepo(c, rt.repoID, needMetadata)
-	if herr != nil {
-		herr.write(w)
-		return
-	}
-	cm, herr := resolveRev(rp, rt.rev)
-	if herr != nil {
-		herr.write(w)
+	rp, cm, ok := h.lookupCommit(w, c, rt, needMetadata)
+	if !ok {
 		return
 	}
 	var req struct {

@@ -13,14 +13,8 @@ import (
 // the redirect itself (X-Linked-Etag, X-Linked-Size), because the CDN's
 // answer carries none of the X-* headers.
 func (h *Hub) serveResolve(w http.ResponseWriter, r *http.Request, c caller, rt route, m match) {
-	rp, herr := h.lookupRepo(c, rt.repoID, needContent)
-	if herr != nil {
-		herr.write(w)
-		return
-	}
-	cm, herr := resolveRev(rp, rt.rev)
-	if herr != nil {
-		herr.write(w)
+	_, cm, ok := h.lookupCommit(w, c, rt, needContent)
+	if !ok {
 		return
 	}
 	f := cm.files[rt.path]
