@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -365,4 +366,27 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// cmdIncreasing checks that the numbers a regexp captures in stdout never
+// decrease and occur at least twice: increasing REGEXP
+func cmdIncreasing(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: increasing REGEXP")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	var prev float64
+	ms := re.FindAllStringSubmatch(ts.ReadFile("stdout"), -1)
+	if len(ms) < 2 {
+		ts.Fatalf("%d matches of %s, want at least 2", len(ms), args[0])
+	}
+	for i, m := range ms {
+		v, err := strconv.ParseFloat(m[1], 64)
+		ts.Check(err)
+		if i > 0 && v < prev {
+			ts.Fatalf("value %v after %v: going backwards", v, prev)
+		}
+		prev = v
+	}
 }

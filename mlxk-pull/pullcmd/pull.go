@@ -256,6 +256,8 @@ type progress struct {
 	repo string
 
 	mu        sync.Mutex
+	total     int64 // from the plan event: fixed, so the percentage never drops
+	files     int
 	sizes     map[string]int64
 	done      map[string]int64
 	shown     int64
@@ -270,10 +272,12 @@ func newProgress(env cli.Env, mode cli.Mode, repo string) *progress {
 		lastEvent: map[string]time.Time{}, started: env.Now(), tty: env.StderrTTY && mode == cli.Human}
 }
 
-// Event is a --jsonl progress record.
+// Event is a --jsonl progress record. The first is the plan: the number
+// of files and their total size.
 type Event struct {
 	Event string `json:"event"`
-	File  string `json:"file"`
+	File  string `json:"file,omitempty"`
+	Files int    `json:"files,omitempty"`
 	Bytes int64  `json:"bytes"`
 	Size  int64  `json:"size"`
 }
@@ -281,6 +285,14 @@ type Event struct {
 func (p *progress) event(e hubpull.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e.Kind == "plan" {
+		p.total = e.Size
+		p.files = e.Files
+		if p.mode == cli.JSONL {
+			_ = envelope.Write(p.env.Stdout, Event{Event: e.Kind, Files: p.files, Size: e.Size})
+		}
+		return
+	}
 	p.sizes[e.File] = e.Size
 	if e.Bytes > p.done[e.File] || e.Kind == "start" {
 		p.done[e.File] = e.Bytes
@@ -303,15 +315,15 @@ func (p *progress) event(e hubpull.Event) {
 }
 
 func (p *progress) draw(now time.Time) {
-	var total, done int64
-	files, finished := len(p.sizes), 0
+	var done int64
+	finished := 0
 	for f, s := range p.sizes {
-		total += s
 		done += p.done[f]
 		if p.done[f] >= s {
 			finished++
 		}
 	}
+	total, files := p.total, p.files
 	if done < p.shown {
 		done = p.shown // never backwards
 	}

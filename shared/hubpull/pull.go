@@ -32,8 +32,9 @@ import (
 // Event reports progress; it is delivered from download goroutines, in
 // order per file.
 type Event struct {
-	Kind  string // "start", "progress", "done", "cached"
+	Kind  string // "plan" (first: Files and their total Size), "start", "progress", "done", "cached"
 	File  string
+	Files int   // plan: how many files the pull covers
 	Bytes int64 // bytes held so far (progress, done)
 	Size  int64
 }
@@ -105,6 +106,11 @@ func (p *Puller) Pull(ctx context.Context, repo, rev, commit string) (Result, er
 	if err := cachewrite.EnsureTag(p.Hub); err != nil {
 		return res, err
 	}
+	var total int64
+	for _, f := range keep {
+		total += f.ContentSize()
+	}
+	p.emit(Event{Kind: "plan", Files: len(keep), Size: total})
 	for _, f := range keep {
 		if _, queued := metas[f.Path]; !queued {
 			p.emit(Event{Kind: "cached", File: f.Path, Bytes: f.ContentSize(), Size: f.ContentSize()})
