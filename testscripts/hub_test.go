@@ -39,6 +39,7 @@ const hubUsage = `usage:
   hub commit ORG/NAME [REV]             set $HUB_COMMIT to the commit REV (default main) resolves to
   hub pagesize N                        tree API page size
   hub throttle BYTES_PER_SEC            slow file bodies (0: off)
+  hub redirects relative|direct         regular files via a relative redirect to /api/resolve-cache (or not)
   hub stop                              close the hub (connections are refused from now on)`
 
 // cmdHub runs a fake Hugging Face Hub inside the test process for the
@@ -99,6 +100,11 @@ func cmdHub(ts *testscript.TestScript, neg bool, args []string) {
 		h.SetTreePageSize(int(n))
 	case "throttle":
 		h.Throttle(hubInt(ts, rest, "usage: hub throttle BYTES_PER_SEC"))
+	case "redirects":
+		if len(rest) != 1 || rest[0] != "relative" && rest[0] != "direct" {
+			ts.Fatalf("usage: hub redirects relative|direct")
+		}
+		h.RelativeRedirects(rest[0] == "relative")
 	case "stop":
 		ts.Check(h.Close())
 	default:

@@ -56,6 +56,7 @@ type Hub struct {
 	objects  map[string]*object // LFS content by sha256
 	pageSize int
 	throttle int64 // bytes per second of file bodies; 0 = unlimited
+	relRedir bool  // regular files redirect (relative) to /api/resolve-cache
 
 	faults faults
 
@@ -143,6 +144,21 @@ func (h *Hub) SetTreePageSize(n int) {
 
 // Throttle limits every file body (resolve and CDN) to about bytesPerSec;
 // 0 removes the limit.
+// RelativeRedirects makes resolve answer regular files with a relative
+// 307 to /api/resolve-cache/models/{repo}/{commit}/{path}, as the public
+// Hub has done since 2025; the target serves the file and its headers.
+func (h *Hub) RelativeRedirects(on bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.relRedir = on
+}
+
+func (h *Hub) relativeRedirects() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.relRedir
+}
+
 func (h *Hub) Throttle(bytesPerSec int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

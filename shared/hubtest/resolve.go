@@ -3,8 +3,10 @@ package hubtest
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
+	"strings"
 )
 
 // serveResolve answers HEAD/GET /{org}/{name}/resolve/{rev}/{path}
@@ -25,6 +27,17 @@ func (h *Hub) serveResolve(w http.ResponseWriter, r *http.Request, c caller, rt 
 	hd := w.Header()
 	hd.Set("X-Repo-Commit", cm.id)
 	hd.Set("Accept-Ranges", "bytes")
+	if !f.lfs && !rt.cached && h.relativeRedirects() {
+		// As the Hub does since 2025: a relative redirect whose target
+		// carries the file's headers; clients must follow it by path.
+		loc := "/api/resolve-cache/models/" + rt.repoID + "/" + cm.id + "/" + escapePath(f.path) +
+			"?%2F" + url.QueryEscape(rt.repoID+"/resolve/"+rt.rev+"/"+f.path) + "=&etag=" + url.QueryEscape(strconv.Quote(f.blobID))
+		hd.Del("X-Repo-Commit")
+		hd.Set("Location", loc)
+		w = h.headerFaults(w, m)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
 	if !f.lfs {
 		hd.Set("ETag", strconv.Quote(f.blobID))
 		hd.Set("Content-Type", contentType(f.path))
@@ -57,4 +70,13 @@ func contentType(p string) string {
 		return "text/plain; charset=utf-8"
 	}
 	return "application/octet-stream"
+}
+
+// escapePath escapes each segment of a file path, keeping the slashes.
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
 }

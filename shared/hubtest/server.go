@@ -25,6 +25,7 @@ type route struct {
 	repoID string
 	rev    string
 	path   string // file path (resolve) or folder (tree)
+	cached bool   // resolve through /api/resolve-cache (never redirected again)
 }
 
 // parseRoute splits the escaped path and unescapes each segment, so that a
@@ -55,6 +56,15 @@ func parseRoute(escaped string) (route, bool) {
 }
 
 func parseAPIRoute(segs []string) (route, bool) {
+	// /api/resolve-cache/models/{org}/{name}/{commit}/{path...}: where the
+	// Hub sends regular files with a relative redirect (2025 onwards).
+	if len(segs) >= 6 && segs[0] == "resolve-cache" && segs[1] == "models" && segs[2] != "" && segs[3] != "" {
+		p := strings.Join(segs[5:], "/")
+		if p == "" {
+			return route{}, false
+		}
+		return route{kind: RouteResolve, repoID: segs[2] + "/" + segs[3], rev: segs[4], path: p, cached: true}, true
+	}
 	if len(segs) == 1 && segs[0] == "whoami-v2" {
 		return route{kind: routeOther, verb: "whoami"}, true
 	}
