@@ -2,6 +2,7 @@ package testscripts
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -179,21 +180,27 @@ func (s schema) cmd(ts *testscript.TestScript, neg bool, args []string) {
 // "#" after a list gives its length. Strings compare by value, everything
 // else as canonical JSON (object key order ignored).
 func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
-	line := 1
+	line, explicitLine := 1, false
 	if len(args) == 4 && args[0] == "-line" {
 		n, err := strconv.Atoi(args[1])
 		ts.Check(err)
-		line, args = n, args[2:]
+		line, args, explicitLine = n, args[2:], true
 	}
 	if len(args) != 2 {
 		ts.Fatalf("usage: jsonget [-line N] path want")
 	}
-	lines := strings.Split(strings.TrimRight(ts.ReadFile("stdout"), "\n"), "\n")
-	if line < 1 || line > len(lines) {
-		ts.Fatalf("stdout has %d lines, want line %d", len(lines), line)
+	// Without -line the first JSON value of stdout is read, which may span
+	// lines (an indented file); with it, that line alone.
+	text := ts.ReadFile("stdout")
+	if line > 1 || explicitLine {
+		lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+		if line < 1 || line > len(lines) {
+			ts.Fatalf("stdout has %d lines, want line %d", len(lines), line)
+		}
+		text = lines[line-1]
 	}
 	var v any
-	dec := json.NewDecoder(strings.NewReader(lines[line-1]))
+	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	ts.Check(dec.Decode(&v))
 	for _, key := range strings.Split(args[0], ".") {
@@ -389,4 +396,33 @@ func cmdIncreasing(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		prev = v
 	}
+}
+
+// cmdMkSafetensors writes a small valid safetensors file: one U8 tensor
+// "w" of N pseudo-random bytes: mksafetensors path [N]
+func cmdMkSafetensors(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: mksafetensors path [N]")
+	}
+	n := 64
+	if len(args) == 2 {
+		var err error
+		n, err = strconv.Atoi(args[1])
+		ts.Check(err)
+	}
+	header := fmt.Sprintf(`{"w":{"dtype":"U8","shape":[%d],"data_offsets":[0,%d]}}`, n, n)
+	for len(header)%8 != 0 {
+		header += " "
+	}
+	b := make([]byte, 8, 8+len(header)+n)
+	binary.LittleEndian.PutUint64(b, uint64(len(header)))
+	b = append(b, header...)
+	x := uint64(len(args[0]) + n)
+	for range n {
+		x = x*6364136223846793005 + 1442695040888963407
+		b = append(b, byte(x>>56))
+	}
+	p := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(p), 0o777))
+	ts.Check(os.WriteFile(p, b, 0o666))
 }

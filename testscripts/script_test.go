@@ -23,21 +23,21 @@ import (
 	"github.com/mlxk/mlxk/shared/dispatch"
 )
 
-// binary adapts a binary's Main to testscript's command table.
-func binary(m func(context.Context, []string, io.Reader, io.Writer, io.Writer) int) func() {
+// asCommand adapts a binary's Main to testscript's command table.
+func asCommand(m func(context.Context, []string, io.Reader, io.Writer, io.Writer) int) func() {
 	return func() { os.Exit(m(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 }
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"mlxk":        dispatcherMain,
-		"mlxk-list":   binary(listcmd.Main),
-		"mlxk-health": binary(healthcmd.Main),
-		"mlxk-pull":   binary(pullcmd.Main),
-		"mlxk-push":   binary(pushcmd.Main),
-		"mlxk-clone":  binary(clonecmd.Main),
-		"mlxk-run":    binary(runcmd.Main),
-		"mlxk-serve":  binary(servecmd.Main),
+		"mlxk-list":   asCommand(listcmd.Main),
+		"mlxk-health": asCommand(healthcmd.Main),
+		"mlxk-pull":   asCommand(pullcmd.Main),
+		"mlxk-push":   asCommand(pushcmd.Main),
+		"mlxk-clone":  asCommand(clonecmd.Main),
+		"mlxk-run":    asCommand(runcmd.Main),
+		"mlxk-serve":  asCommand(servecmd.Main),
 	})
 }
 
@@ -84,19 +84,20 @@ func TestScripts(t *testing.T) {
 			return os.MkdirAll(home, 0o777)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"mkcache":    cmdMkcache,
-			"blobof":     cmdBlobof,
-			"touch":      cmdTouch,
-			"schema":     schema.cmd,
-			"jsonget":    cmdJSONGet,
-			"sparse":     cmdSparse,
-			"mkfifo":     cmdMkfifo,
-			"holdlock":   cmdHoldLock,
-			"cachetree":  cmdCacheTree,
-			"randfile":   cmdRandFile,
-			"sleep":      cmdSleep,
-			"increasing": cmdIncreasing,
-			"hub":        cmdHub,
+			"mkcache":       cmdMkcache,
+			"blobof":        cmdBlobof,
+			"touch":         cmdTouch,
+			"schema":        schema.cmd,
+			"jsonget":       cmdJSONGet,
+			"sparse":        cmdSparse,
+			"mkfifo":        cmdMkfifo,
+			"holdlock":      cmdHoldLock,
+			"cachetree":     cmdCacheTree,
+			"randfile":      cmdRandFile,
+			"sleep":         cmdSleep,
+			"increasing":    cmdIncreasing,
+			"mksafetensors": cmdMkSafetensors,
+			"hub":           cmdHub,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -19,6 +19,7 @@ import (
 	"github.com/mlxk/mlxk/shared/modelref"
 	"github.com/mlxk/mlxk/shared/snapfiles"
 	"github.com/mlxk/mlxk/shared/verify"
+	"github.com/mlxk/mlxk/shared/workspace"
 )
 
 // Program is the mlxk-health binary.
@@ -82,6 +83,8 @@ type target struct {
 	// current defers picking the repo's current snapshot to the
 	// concurrent check, which is where the file system work belongs.
 	current bool
+	// workspace is set for a workspace folder given by path.
+	workspace string
 }
 
 func run(ctx context.Context, env cli.Env, verb string, args []string) error {
@@ -127,6 +130,8 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 			}
 			targets = append(targets, target{name: name, res: resolved[i], err: errs[i]})
 		}
+	case workspace.IsExplicitPath(pos[0]) && workspace.IsWorkspace(pos[0]):
+		targets = append(targets, target{workspace: pos[0]})
 	default:
 		res, err := cache.Resolve(pos[0])
 		if err != nil {
@@ -190,9 +195,16 @@ func check(targets []target, doVerify bool) []Entry {
 			t.res.Snapshot, t.res.HasSnapshot, _ = t.res.Repo.Current()
 			targets[i] = t
 		}
-		m, in := modelinfo.Describe(t.res)
+		var m modelinfo.Model
+		var in modelinfo.Inspection
+		if t.workspace != "" {
+			m, in = modelinfo.DescribeWorkspace(t.workspace)
+			t.name = m.Name
+		} else {
+			m, in = modelinfo.Describe(t.res)
+		}
 		e := Entry{Name: t.name, Status: m.Health, Hash: m.Hash, RuntimeCompatible: m.RuntimeCompatible}
-		if t.res.HasSnapshot {
+		if t.res.HasSnapshot || t.workspace != "" {
 			e.Reason = in.Health.Reason
 		} else {
 			e.Reason = "No snapshots found"
@@ -202,8 +214,10 @@ func check(targets []target, doVerify bool) []Entry {
 			e.RuntimeReason = &r
 		}
 		entries[i] = e
-		if doVerify {
+		if doVerify && t.workspace == "" {
 			pending[i] = queueVerify(pool, t, in.Files)
+		} else if doVerify {
+			pending[i] = &pendingVerify{report: newReport()} // workspaces hold no blobs to check
 		}
 	})
 	if doVerify {

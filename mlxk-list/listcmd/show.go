@@ -14,6 +14,7 @@ import (
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 	"github.com/mlxk/mlxk/shared/modelinfo"
 	"github.com/mlxk/mlxk/shared/snapfiles"
+	"github.com/mlxk/mlxk/shared/workspace"
 )
 
 const showUsage = "show <model>[@rev] [--files | --config] [--json] [--log-json]"
@@ -91,12 +92,18 @@ func runShow(ctx context.Context, env cli.Env, verb string, args []string) error
 	if len(pos) != 1 {
 		return mlxkerr.Usagef("show takes exactly one model (usage: %s)", showUsage)
 	}
-	cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
-	res, err := cache.Resolve(pos[0])
-	if err != nil {
-		return err
+	var model modelinfo.Model
+	var in modelinfo.Inspection
+	if workspace.IsExplicitPath(pos[0]) && workspace.IsWorkspace(pos[0]) {
+		model, in = modelinfo.DescribeWorkspace(pos[0])
+	} else {
+		cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
+		res, err := cache.Resolve(pos[0])
+		if err != nil {
+			return err
+		}
+		model, in = modelinfo.Describe(res)
 	}
-	model, in := modelinfo.Describe(res)
 	d := ShowData{Model: model}
 	switch {
 	case *files:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/mlxk/mlxk/shared/hubcache"
 	"github.com/mlxk/mlxk/shared/jsonscan"
 	"github.com/mlxk/mlxk/shared/snapfiles"
+	"github.com/mlxk/mlxk/shared/workspace"
 )
 
 // Model is the model object of list and show (JSON key order is the
@@ -109,6 +111,38 @@ func Describe(res hubcache.Resolved) (Model, Inspection) {
 	}
 	if hash != "" {
 		m.Hash = &hash
+	}
+	if in.Health.Healthy {
+		m.Health = "healthy"
+	}
+	if r := in.Reason(); r != "" {
+		m.Reason = &r
+	}
+	return m, in
+}
+
+// DescribeWorkspace builds the model object of a workspace folder: its
+// name is the absolute path, it has no commit hash and is not cached.
+// Detection uses the source repo its sentinel records, if any.
+func DescribeWorkspace(dir string) (Model, Inspection) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	source := filepath.Base(abs)
+	if s, err := workspace.ReadSentinel(abs); err == nil && s.SourceRepo != "" {
+		source = s.SourceRepo
+	}
+	in := Inspect(source, abs)
+	m := Model{
+		Name:              abs,
+		SizeBytes:         in.Files.TotalSize(),
+		LastModified:      FormatTime(dirModTime(abs)),
+		Framework:         in.Framework,
+		ModelType:         in.ModelType,
+		Capabilities:      in.Capabilities,
+		Health:            "unhealthy",
+		RuntimeCompatible: in.Health.Healthy && in.Runtime,
 	}
 	if in.Health.Healthy {
 		m.Health = "healthy"

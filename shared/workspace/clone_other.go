@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package workspace
+
+func tryClone(src, dst string) bool { return false }
