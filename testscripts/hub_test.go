@@ -1,13 +1,18 @@
 package testscripts
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,10 +37,14 @@ const hubUsage = `usage:
   hub load dir                          add or replace repos from another folder
   hub fault KIND ROUTE [PATH [N [ARG...]]]
                                         KIND status|truncate|stall|ignore-range|wrong-length|corrupt|drop-header
-                                        ROUTE resolve|cdn|info|tree|refs|any; PATH * for any; N -1 forever
-  hub token TOKEN USER                  accept a bearer token
+                                        ROUTE resolve|cdn|info|tree|refs|paths|create|branch|preupload|
+                                        batch|upload|verify|commit|any; PATH * for any; N -1 forever
+  hub token TOKEN USER [read]           accept a bearer token (read: read-only, refused every write)
+  hub org USER ORG                      make USER a member of ORG (writes to ORG/*, reads its private repos)
+  hub uploaded [N]                      without N print the LFS bytes the CDN accepted; with it assert
+                                        that number (! asserts it differs); hub reset sets it to 0
   hub requests [-n N] [REGEXP]          without REGEXP print the recorded lines; with it assert a match
-  hub reset                             forget recorded requests and pending faults
+  hub reset                             forget recorded requests, pending faults and the uploaded count
   hub commit ORG/NAME [REV]             set $HUB_COMMIT to the commit REV (default main) resolves to
   hub pagesize N                        tree API page size
   hub throttle BYTES_PER_SEC            slow file bodies (0: off)
@@ -50,7 +59,7 @@ func cmdHub(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) == 0 {
 		ts.Fatalf("%s", hubUsage)
 	}
-	if neg && args[0] != "requests" {
+	if neg && args[0] != "requests" && args[0] != "uploaded" {
 		ts.Fatalf("unsupported: ! hub %s", args[0])
 	}
 	if args[0] == "start" {
@@ -75,10 +84,18 @@ func cmdHub(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Check(h.Fault(f))
 	case "token":
-		if len(rest) != 2 {
-			ts.Fatalf("usage: hub token TOKEN USER")
+		if len(rest) != 2 && (len(rest) != 3 || rest[2] != "read") {
+			ts.Fatalf("usage: hub token TOKEN USER [read]")
 		}
 		h.AddToken(rest[0], rest[1])
+		h.SetReadOnly(rest[0], len(rest) == 3)
+	case "org":
+		if len(rest) != 2 {
+			ts.Fatalf("usage: hub org USER ORG")
+		}
+		h.AddOrg(rest[0], rest[1])
+	case "uploaded":
+		hubUploaded(ts, h, neg, rest)
 	case "requests":
 		hubRequests(ts, h, neg, rest)
 	case "reset":
@@ -251,6 +268,30 @@ func hubRequests(ts *testscript.TestScript, h *hubtest.Hub, neg bool, args []str
 	}
 }
 
+// hubUploaded prints BytesUploaded, or asserts it is N (with !, is not).
+func hubUploaded(ts *testscript.TestScript, h *hubtest.Hub, neg bool, args []string) {
+	if len(args) > 1 || len(args) == 0 && neg {
+		ts.Fatalf("usage: hub uploaded [N]; ! only with N")
+	}
+	// The client may have its answer before the CDN handler returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ts.Check(h.WaitIdle(ctx))
+	got := h.BytesUploaded()
+	if len(args) == 0 {
+		fmt.Fprintln(ts.Stdout(), got)
+		return
+	}
+	want, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	switch {
+	case !neg && got != want:
+		ts.Fatalf("the CDN accepted %d uploaded bytes, want %d", got, want)
+	case neg && got == want:
+		ts.Fatalf("the CDN accepted %d uploaded bytes, want another number", got)
+	}
+}
+
 func hubInt(ts *testscript.TestScript, args []string, usage string) int64 {
 	if len(args) != 1 {
 		ts.Fatalf("%s", usage)
@@ -260,8 +301,8 @@ func hubInt(ts *testscript.TestScript, args []string, usage string) int64 {
 	return n
 }
 
-// TestHubCommand runs the hub command in a script of its own; hubget
-// stands in for a client so the test needs no curl.
+// TestHubCommand runs the hub command in a script of its own; hubget and
+// hubpush stand in for clients so the test needs no curl.
 func TestHubCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -271,8 +312,9 @@ func TestHubCommand(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: dir,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"hub":    cmdHub,
-			"hubget": cmdHubGet,
+			"hub":     cmdHub,
+			"hubget":  cmdHubGet,
+			"hubpush": cmdHubPush,
 		},
 	})
 }
@@ -303,6 +345,65 @@ func cmdHubGet(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := io.ReadAll(resp.Body)
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "%d %s\n%s", resp.StatusCode, resp.Header.Get("X-Error-Code"), b)
+}
+
+// cmdHubPush uploads one LFS file the way huggingface_hub does (create
+// the repo, batch, PUT to the CDN, commit) and prints the status of each
+// step: hubpush -token T ORG/NAME PATH CONTENT.
+func cmdHubPush(ts *testscript.TestScript, neg bool, args []string) {
+	fl := flag.NewFlagSet("hubpush", flag.ContinueOnError)
+	token := fl.String("token", "", "bearer token")
+	ts.Check(fl.Parse(args))
+	if neg || fl.NArg() != 3 {
+		ts.Fatalf("usage: hubpush -token T ORG/NAME PATH CONTENT")
+	}
+	repo, path, content := fl.Arg(0), fl.Arg(1), []byte(fl.Arg(2))
+	endpoint := ts.Getenv("HF_ENDPOINT")
+	call := func(method, url, ctype string, auth bool, body []byte) []byte {
+		req, err := http.NewRequest(method, url, bytes.NewReader(body))
+		ts.Check(err)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if auth && *token != "" {
+			req.Header.Set("Authorization", "Bearer "+*token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		ts.Check(err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		ts.Check(err)
+		u, _ := neturl.Parse(url)
+		fmt.Fprintf(ts.Stdout(), "%s %s %d\n", method, u.Path, resp.StatusCode)
+		return b
+	}
+	mustJSON := func(v any) []byte {
+		b, err := json.Marshal(v)
+		ts.Check(err)
+		return b
+	}
+	org, name, _ := strings.Cut(repo, "/")
+	call("POST", endpoint+"/api/repos/create", "application/json", true, mustJSON(map[string]any{"name": name, "organization": org}))
+	sum := sha256.Sum256(content)
+	oid := hex.EncodeToString(sum[:])
+	var batch struct {
+		Objects []struct {
+			Actions map[string]struct{ Href string }
+		}
+	}
+	b := call("POST", endpoint+"/"+repo+".git/info/lfs/objects/batch", "application/vnd.git-lfs+json", true,
+		mustJSON(map[string]any{"operation": "upload", "transfers": []string{"basic"}, "hash_algo": "sha256",
+			"objects": []any{map[string]any{"oid": oid, "size": len(content)}}}))
+	if json.Unmarshal(b, &batch) == nil && len(batch.Objects) == 1 {
+		if up, ok := batch.Objects[0].Actions["upload"]; ok {
+			call("PUT", up.Href, "", false, content)
+		}
+	}
+	var ndjson bytes.Buffer
+	enc := json.NewEncoder(&ndjson)
+	enc.Encode(map[string]any{"key": "header", "value": map[string]any{"summary": "Upload " + path}})
+	enc.Encode(map[string]any{"key": "lfsFile", "value": map[string]any{"path": path, "algo": "sha256", "oid": oid, "size": len(content)}})
+	call("POST", endpoint+"/api/models/"+repo+"/commit/main", "application/x-ndjson", true, ndjson.Bytes())
 }
 
 const hubCommandScript = `
@@ -345,6 +446,38 @@ hub reset
 hubget $HF_ENDPOINT/api/models/org/model/tree/main?recursive=true
 hub requests
 stdout '^GET /api/models/org/model/tree/main\?recursive=true auth=false range=none status=200$'
+
+# Uploads: a token writes to its user's namespace and its orgs'.
+hub uploaded 0
+hub uploaded
+stdout '^0$'
+hub token hf_w dave
+hub token hf_r dave read
+hubpush -token hf_r team/new w.bin weights
+stdout '^POST /api/repos/create 403$'
+hubpush -token hf_w team/new w.bin weights
+stdout '^POST /api/repos/create 403$'
+hub org dave team
+hubpush -token hf_w team/new w.bin weights
+stdout '^POST /api/repos/create 200$'
+stdout '^PUT /upload/[0-9a-f]{64} 200$'
+stdout '^POST /api/models/team/new/commit/main 200$'
+hub uploaded 7
+! hub uploaded 0
+hub requests 'PUT /upload/[0-9a-f]{64}\?X-Amz-Signature=\S+ auth=false range=none status=200'
+hubget $HF_ENDPOINT/team/new/resolve/main/w.bin
+stdout '^302'
+
+# The same content again: the Hub has it, no bytes move.
+hub reset
+hubpush -token hf_w team/new w2.bin weights
+stdout '^POST /api/repos/create 409$'
+! stdout 'PUT'
+stdout '^POST /api/models/team/new/commit/main 200$'
+hub uploaded 0
+hub fault status commit * 1 503
+hubpush -token hf_w team/new w3.bin weights
+stdout '^POST /api/models/team/new/commit/main 503$'
 
 # A stopped hub refuses connections.
 hub stop

@@ -187,12 +187,25 @@ func (h *Hub) serveWhoami(w http.ResponseWriter, c caller) {
 		return
 	}
 	idSum := sha1.Sum([]byte("user:" + c.user))
+	// The role says what the token may do: "write" unless it was made
+	// read-only; orgs are the namespaces the user writes to besides its own.
+	h.mu.RLock()
+	role := "write"
+	if h.readOnly[c.token] {
+		role = "read"
+	}
+	orgs := []any{}
+	for _, o := range h.orgs[c.user] {
+		oSum := sha1.Sum([]byte("org:" + o))
+		orgs = append(orgs, map[string]any{"type": "org", "id": hex.EncodeToString(oSum[:12]), "name": o, "fullname": o})
+	}
+	h.mu.RUnlock()
 	writeJSON(w, map[string]any{
 		"type": "user", "id": hex.EncodeToString(idSum[:12]), "name": c.user, "fullname": c.user,
 		"email": c.user + "@example.com", "emailVerified": true, "isPro": false, "canPay": false,
-		"avatarUrl": "", "periodEnd": nil, "orgs": []any{},
+		"avatarUrl": "", "periodEnd": nil, "orgs": orgs,
 		"auth": map[string]any{"type": "access_token", "accessToken": map[string]any{
-			"displayName": "hubtest", "role": "read",
+			"displayName": "hubtest", "role": role,
 			"createdAt": defaultLastModified.Format(time.RFC3339)}},
 	})
 }
@@ -211,10 +224,10 @@ func (h *Hub) serveJSON(w http.ResponseWriter, r *http.Request, m match, v any, 
 		(&hubError{status: http.StatusInternalServerError, message: "hubtest: " + err.Error()}).write(w)
 		return
 	}
-	for k, vs := range hdr {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	for k, vs := range hdr { // may replace the Content-Type
 		w.Header()[k] = vs
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	h.serveBody(w, r, m, "", b, false)
 }
 
@@ -272,7 +285,11 @@ func (h *Hub) servePathsInfo(w http.ResponseWriter, r *http.Request, c caller, r
 		}
 		pe := pathsEntry{treeEntry: e}
 		if req.Expand {
-			pe.LastCommit = &lastCommit{ID: cm.id, Title: "Upload " + e.Path, Date: rp.opts.LastModified.UTC().Format("2006-01-02T15:04:05.000Z")}
+			title := cm.title
+			if title == "" {
+				title = "Upload " + e.Path
+			}
+			pe.LastCommit = &lastCommit{ID: cm.id, Title: title, Date: rp.opts.LastModified.UTC().Format("2006-01-02T15:04:05.000Z")}
 		}
 		out = append(out, pe)
 	}

@@ -43,10 +43,36 @@ func (h *Hub) sign(objPath string, expires int64) string {
 
 // presign returns the absolute CDN URL a resolve of an LFS file redirects to.
 func (h *Hub) presign(sha string) string {
-	p := "/lfs/" + sha
-	exp := h.opts.Now().Add(h.opts.URLExpiry).Unix()
-	return fmt.Sprintf("%s%s?X-Amz-Signature=%s&Expires=%d", h.CDNURL, p, h.sign(p, exp), exp)
+	u, _ := h.presignPath("/lfs/" + sha)
+	return u
 }
+
+// presignPath signs a CDN path (/lfs/… to download, /upload/… to upload)
+// and returns the URL and its expiry.
+func (h *Hub) presignPath(p string) (string, time.Time) {
+	exp := h.opts.Now().Add(h.opts.URLExpiry)
+	return fmt.Sprintf("%s%s?X-Amz-Signature=%s&Expires=%d", h.CDNURL, p, h.sign(p, exp.Unix()), exp.Unix()), exp
+}
+
+// checkSignature answers 403 as S3 does to a URL this hub did not sign
+// for objPath, or one that has expired; it reports whether the URL is good.
+func (h *Hub) checkSignature(w http.ResponseWriter, r *http.Request, objPath string) bool {
+	q := r.URL.Query()
+	exp, err := strconv.ParseInt(q.Get("Expires"), 10, 64)
+	sig := q.Get("X-Amz-Signature")
+	if err != nil || !hmac.Equal([]byte(sig), []byte(h.sign(objPath, exp))) {
+		cdnError(w, http.StatusForbidden, "SignatureDoesNotMatch")
+		return false
+	}
+	if h.opts.Now().After(time.Unix(exp, 0)) {
+		cdnError(w, http.StatusForbidden, "Request has expired")
+		return false
+	}
+	return true
+}
+
+// msgTwoAuth is what S3 says when a presigned URL also carries a token.
+const msgTwoAuth = "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"
 
 // cdnError answers in plain text: the CDN is not the Hub and sends none of
 // its error headers.
@@ -58,8 +84,13 @@ func cdnError(w http.ResponseWriter, status int, msg string) {
 
 // serveCDN serves LFS content at /lfs/{sha256} like an S3 bucket behind
 // presigned URLs: no Authorization allowed, signature required, Range
-// honoured (206 with Content-Range, 416 past the end).
+// honoured (206 with Content-Range, 416 past the end). PUT /upload/{sha256}
+// takes uploads (serveUpload).
 func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
+	if sha, up := strings.CutPrefix(r.URL.EscapedPath(), "/upload/"); up {
+		h.serveUpload(w, r, sha)
+		return
+	}
 	sha, ok := strings.CutPrefix(r.URL.EscapedPath(), "/lfs/")
 	h.mu.RLock()
 	obj := h.objects[sha]
@@ -80,23 +111,14 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Header.Get("Authorization") != "" {
-		// What S3 says when a presigned URL also carries a token.
-		cdnError(w, http.StatusBadRequest, "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
+		cdnError(w, http.StatusBadRequest, msgTwoAuth)
 		return
 	}
 	if !ok || len(sha) != 64 {
 		cdnError(w, http.StatusNotFound, "NoSuchKey")
 		return
 	}
-	q := r.URL.Query()
-	exp, err := strconv.ParseInt(q.Get("Expires"), 10, 64)
-	sig := q.Get("X-Amz-Signature")
-	if err != nil || !hmac.Equal([]byte(sig), []byte(h.sign("/lfs/"+sha, exp))) {
-		cdnError(w, http.StatusForbidden, "SignatureDoesNotMatch")
-		return
-	}
-	if h.opts.Now().After(time.Unix(exp, 0)) {
-		cdnError(w, http.StatusForbidden, "Request has expired")
+	if !h.checkSignature(w, r, "/lfs/"+sha) {
 		return
 	}
 	if obj == nil {

@@ -44,11 +44,15 @@ const (
 // FaultSpec describes a fault and the requests it applies to.
 type FaultSpec struct {
 	Kind FaultKind
-	// Route is RouteResolve, RouteCDN, RouteInfo, RouteTree, RouteRefs or
-	// RouteAny ("" means any).
+	// Route is one of the Route constants (RouteResolve, RouteCDN, …,
+	// RouteCommit) or RouteAny; "" means any. On the upload routes, whose
+	// answers are JSON or empty, status and stall faults are the useful
+	// ones; body faults act on the JSON answers (a truncated commit answer
+	// is a commit the client cannot know was made).
 	Route string
 	// Path limits the fault to one file: the repo path for resolve and cdn
-	// (the CDN also matches the sha256), the folder for tree. "" means any.
+	// (the CDN also matches the sha256), the folder for tree, the sha256
+	// for upload. "" means any.
 	Path string
 	// Repo limits the fault to one repo id ("" means any; CDN requests
 	// belong to no repo, so a fault with Repo never matches them).
@@ -112,12 +116,14 @@ func (f *FaultSpec) matches(m match) bool {
 		(f.Kind != FaultIgnoreRange || m.hasRange)
 }
 
+// faultRoutes are the routes a FaultSpec may name.
+var faultRoutes = []string{RouteAny, RouteResolve, RouteCDN, RouteInfo, RouteTree, RouteRefs, RoutePaths,
+	RouteCreate, RouteBranch, RoutePreupload, RouteBatch, RouteUpload, RouteVerify, RouteCommit}
+
 // Fault adds a fault; faults are tried in the order they were added.
 func (h *Hub) Fault(f FaultSpec) error {
-	switch f.Route {
-	case "", RouteAny, RouteResolve, RouteCDN, RouteInfo, RouteTree, RouteRefs:
-	default:
-		return fmt.Errorf("hubtest: fault route %q is not resolve, cdn, info, tree, refs or any", f.Route)
+	if f.Route != "" && !slices.Contains(faultRoutes, f.Route) {
+		return fmt.Errorf("hubtest: fault route %q is not one of %v", f.Route, faultRoutes)
 	}
 	switch f.Kind {
 	case FaultStatus:
@@ -217,7 +223,7 @@ func (h *Hub) earlyFaults(w http.ResponseWriter, r *http.Request, m match) bool 
 			w.Header().Set("RateLimit-Policy", `"fixed window";"api";q=500;w=300`)
 		}
 		msg := fmt.Sprintf("hubtest: injected status %d", f.Status)
-		if m.route == RouteCDN {
+		if m.route == RouteCDN || m.route == RouteUpload {
 			cdnError(w, f.Status, msg)
 		} else {
 			(&hubError{status: f.Status, message: msg}).write(w)

@@ -275,7 +275,7 @@ func TestFaultValidation(t *testing.T) {
 		{Kind: FaultStatus},
 		{Kind: FaultStall},
 		{Kind: FaultDropHeader},
-		{Kind: FaultTruncate, Route: "upload"},
+		{Kind: FaultTruncate, Route: "tag"},
 		{Kind: FaultCorrupt, Bytes: -1},
 	} {
 		if err := h.Fault(f); err == nil {

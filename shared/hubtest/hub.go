@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,8 +16,21 @@ import (
 
 // Options configure a Hub. The zero value is a working hub with no tokens.
 type Options struct {
-	// Tokens maps a bearer token to the user name it authenticates.
+	// Tokens maps a bearer token to the user name it authenticates. A
+	// token may write to the repos of its user's namespace and of the
+	// user's Orgs (hf-protocol §6.2 row 7), unless it is in ReadOnlyTokens.
 	Tokens map[string]string
+	// Orgs maps a user name to the organizations the user belongs to:
+	// their namespaces are writable (and their private repos readable)
+	// as the user's own.
+	Orgs map[string][]string
+	// ReadOnlyTokens are tokens with the "read" role: they read what
+	// their user may read and write nothing (403).
+	ReadOnlyTokens []string
+	// LFSThreshold is the size from which preupload answers "lfs" and
+	// above which commit refuses a regular file; default 10 MiB, as on
+	// the Hub.
+	LFSThreshold int64
 	// Addr and CDNAddr are the listen addresses; default "127.0.0.1:0".
 	// The CDN is advertised as localhost:<port> whatever its address.
 	Addr, CDNAddr string
@@ -52,31 +66,49 @@ type Hub struct {
 
 	mu       sync.RWMutex
 	tokens   map[string]string
+	orgs     map[string][]string // user → orgs
+	readOnly map[string]bool     // tokens with the read role
 	repos    map[string]*repo
 	objects  map[string]*object // LFS content by sha256
-	pageSize int
-	throttle int64 // bytes per second of file bodies; 0 = unlimited
-	relRedir bool  // regular files redirect (relative) to /api/resolve-cache
+	// announced holds the sizes LFS batch requests announced, by sha256:
+	// the CDN accepts an upload only of an announced object and size.
+	announced map[string]int64
+	pageSize  int
+	throttle  int64 // bytes per second of file bodies; 0 = unlimited
+	relRedir  bool  // regular files redirect (relative) to /api/resolve-cache
 
 	faults faults
 
 	reqMu    sync.Mutex
 	requests []Request
 	inflight atomic.Int64
+	uploaded atomic.Int64 // bytes of LFS uploads the CDN accepted
 }
 
 // New starts a hub and its CDN on loopback.
 func New(opts Options) (*Hub, error) {
 	h := &Hub{
-		opts:     opts,
-		secret:   make([]byte, 32),
-		tokens:   maps.Clone(opts.Tokens),
-		repos:    map[string]*repo{},
-		objects:  map[string]*object{},
-		pageSize: opts.TreePageSize,
+		opts:      opts,
+		secret:    make([]byte, 32),
+		tokens:    maps.Clone(opts.Tokens),
+		orgs:      map[string][]string{},
+		readOnly:  map[string]bool{},
+		repos:     map[string]*repo{},
+		objects:   map[string]*object{},
+		announced: map[string]int64{},
+		pageSize:  opts.TreePageSize,
 	}
 	if h.tokens == nil {
 		h.tokens = map[string]string{}
+	}
+	for user, orgs := range opts.Orgs {
+		h.orgs[user] = slices.Clone(orgs)
+	}
+	for _, t := range opts.ReadOnlyTokens {
+		h.readOnly[t] = true
+	}
+	if h.opts.LFSThreshold <= 0 {
+		h.opts.LFSThreshold = 10 << 20
 	}
 	if h.pageSize <= 0 {
 		h.pageSize = 1000
@@ -132,6 +164,36 @@ func (h *Hub) AddToken(token, user string) {
 	h.tokens[token] = user
 }
 
+// AddOrg makes user a member of org: the user may then write to org's
+// repos and read its private ones.
+func (h *Hub) AddOrg(user, org string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !slices.Contains(h.orgs[user], org) {
+		h.orgs[user] = append(h.orgs[user], org)
+	}
+}
+
+// SetReadOnly gives token the "read" role (readOnly) or back the "write"
+// role; a read-only token is refused every write with 403.
+func (h *Hub) SetReadOnly(token string, readOnly bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if readOnly {
+		h.readOnly[token] = true
+	} else {
+		delete(h.readOnly, token)
+	}
+}
+
+// BytesUploaded is the number of LFS bytes the CDN accepted (the bodies of
+// successful upload PUTs) since the start, ResetRequests or ResetCounters:
+// tests assert with it that a client skipped what the Hub already had.
+func (h *Hub) BytesUploaded() int64 { return h.uploaded.Load() }
+
+// ResetCounters sets BytesUploaded back to 0.
+func (h *Hub) ResetCounters() { h.uploaded.Store(0) }
+
 // SetTreePageSize changes the page size of the tree API (n > 0).
 func (h *Hub) SetTreePageSize(n int) {
 	if n <= 0 {
@@ -142,8 +204,6 @@ func (h *Hub) SetTreePageSize(n int) {
 	h.pageSize = n
 }
 
-// Throttle limits every file body (resolve and CDN) to about bytesPerSec;
-// 0 removes the limit.
 // RelativeRedirects makes resolve answer regular files with a relative
 // 307 to /api/resolve-cache/models/{repo}/{commit}/{path}, as the public
 // Hub has done since 2025; the target serves the file and its headers.
@@ -159,6 +219,8 @@ func (h *Hub) relativeRedirects() bool {
 	return h.relRedir
 }
 
+// Throttle limits every file body (resolve and CDN) to about bytesPerSec;
+// 0 removes the limit.
 func (h *Hub) Throttle(bytesPerSec int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

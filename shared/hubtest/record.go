@@ -48,11 +48,13 @@ func (h *Hub) Requests() []Request {
 	return slices.Clone(h.requests)
 }
 
-// ResetRequests forgets the recorded requests.
+// ResetRequests forgets the recorded requests and resets the counters
+// (BytesUploaded), so that a test phase starts from zero.
 func (h *Hub) ResetRequests() {
 	h.reqMu.Lock()
 	defer h.reqMu.Unlock()
 	h.requests = nil
+	h.ResetCounters()
 }
 
 // WaitIdle waits until no request is being handled, or ctx ends. A client

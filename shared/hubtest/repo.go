@@ -117,14 +117,29 @@ type commit struct {
 	id    string
 	files map[string]*file
 	paths []string // sorted
+	// parent and title are set for commits made through the commit API;
+	// commits given to AddRepo have neither.
+	parent, title string
 }
 
+// repo is never changed once served: writes (commits, branches) build a
+// changed copy with clone and swap it into Hub.repos under h.mu, so that
+// handlers holding the old one read a consistent state without locks.
 type repo struct {
 	id       string
 	opts     RepoOptions
 	branches map[string]*commit
 	tags     map[string]*commit
 	commits  map[string]*commit // every commit ever served, by id
+}
+
+// clone copies the maps of rp (the commits themselves are immutable).
+func (rp *repo) clone() *repo {
+	c := *rp
+	c.branches = maps.Clone(rp.branches)
+	c.tags = maps.Clone(rp.tags)
+	c.commits = maps.Clone(rp.commits)
+	return &c
 }
 
 // lfsPointer is the Git LFS pointer text git stores instead of the content.
@@ -140,8 +155,17 @@ func gitBlobSHA1(content []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// newFile is a file of a repo given to AddRepo: LFS exactly when the Hub's
+// default .gitattributes (or the size) would make it one.
 func newFile(p string, content []byte) *file {
-	f := &file{path: p, content: content, lfs: cachewrite.IsLFS(p, int64(len(content)))}
+	return makeFile(p, content, cachewrite.IsLFS(p, int64(len(content))))
+}
+
+// makeFile is a file whose storage is decided by the caller, as a commit
+// decides it: lfsFile operations make LFS files, file operations regular
+// ones, whatever the name.
+func makeFile(p string, content []byte, lfs bool) *file {
+	f := &file{path: p, content: content, lfs: lfs}
 	if !f.lfs {
 		f.blobID = gitBlobSHA1(content)
 		return f
@@ -179,8 +203,11 @@ func newCommit(c Commit) (*commit, error) {
 	return cm, nil
 }
 
-func isCommitID(s string) bool {
-	if len(s) != 40 {
+func isCommitID(s string) bool { return isLowerHex(s, 40) }
+
+// isLowerHex reports whether s is n lowercase hex digits.
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
 		return false
 	}
 	for _, c := range []byte(s) {

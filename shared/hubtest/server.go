@@ -3,6 +3,7 @@ package hubtest
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -16,14 +17,40 @@ const (
 	RoutePaths   = "paths"   // POST /api/models/{repo}/paths-info/{rev}
 	RouteAny     = "any"     // every request of either server
 	routeOther   = "other"   // whoami, xet tokens, unknown paths
+
+	// The upload side (hf-protocol §4).
+	RouteCreate    = "create"    // POST /api/repos/create, DELETE /api/repos/delete
+	RouteBranch    = "branch"    // POST/DELETE /api/models/{repo}/branch/{branch}
+	RoutePreupload = "preupload" // POST /api/models/{repo}/preupload/{rev}
+	RouteBatch     = "batch"     // POST /{repo}.git/info/lfs/objects/batch
+	RouteUpload    = "upload"    // the CDN's PUT /upload/{sha256}
+	RouteVerify    = "verify"    // POST /{repo}.git/info/lfs/objects/verify
+	RouteCommit    = "commit"    // POST /api/models/{repo}/commit/{rev}
 )
+
+// allowedMethods are the methods each hub route answers; anything else
+// gets 405 with an Allow header.
+func (rt route) allowedMethods() []string {
+	switch rt.kind {
+	case RouteCreate:
+		if rt.verb == "delete" {
+			return []string{http.MethodDelete}
+		}
+		return []string{http.MethodPost}
+	case RouteBranch:
+		return []string{http.MethodPost, http.MethodDelete}
+	case RoutePaths, RoutePreupload, RouteBatch, RouteVerify, RouteCommit:
+		return []string{http.MethodPost}
+	}
+	return []string{http.MethodGet, http.MethodHead}
+}
 
 // route is a parsed hub request.
 type route struct {
 	kind   string
-	verb   string // the API verb for routeOther: "whoami", "xet", "" (unknown)
+	verb   string // routeOther: "whoami", "xet", "" (unknown); RouteCreate: "create", "delete"
 	repoID string
-	rev    string
+	rev    string // revision; the branch for RouteBranch
 	path   string // file path (resolve) or folder (tree)
 	cached bool   // resolve through /api/resolve-cache (never redirected again)
 }
@@ -52,6 +79,23 @@ func parseRoute(escaped string) (route, bool) {
 		}
 		return route{kind: RouteResolve, repoID: segs[0] + "/" + segs[1], rev: segs[3], path: p}, true
 	}
+	// /{org}/{name}.git/info/lfs/objects/{batch,verify}: the Git LFS API.
+	if len(segs) == 6 && segs[0] != "" && segs[2] == "info" && segs[3] == "lfs" && segs[4] == "objects" {
+		name, ok := strings.CutSuffix(segs[1], ".git")
+		if !ok || name == "" {
+			return route{}, false
+		}
+		rt := route{repoID: segs[0] + "/" + name}
+		switch segs[5] {
+		case "batch":
+			rt.kind = RouteBatch
+		case "verify":
+			rt.kind = RouteVerify
+		default:
+			return route{}, false
+		}
+		return rt, true
+	}
 	return route{}, false
 }
 
@@ -67,6 +111,9 @@ func parseAPIRoute(segs []string) (route, bool) {
 	}
 	if len(segs) == 1 && segs[0] == "whoami-v2" {
 		return route{kind: routeOther, verb: "whoami"}, true
+	}
+	if len(segs) == 2 && segs[0] == "repos" && (segs[1] == "create" || segs[1] == "delete") {
+		return route{kind: RouteCreate, verb: segs[1]}, true
 	}
 	if len(segs) < 3 || segs[0] != "models" || segs[1] == "" || segs[2] == "" {
 		return route{}, false
@@ -86,6 +133,13 @@ func parseAPIRoute(segs []string) (route, bool) {
 		rt.kind = RouteRefs
 	case rest[0] == "paths-info" && len(rest) == 2 && rest[1] != "":
 		rt.kind, rt.rev = RoutePaths, rest[1]
+	case rest[0] == "branch" && len(rest) >= 2 && rest[1] != "":
+		// quote(branch, safe="") keeps it one segment; accept it split too.
+		rt.kind, rt.rev = RouteBranch, strings.Join(rest[1:], "/")
+	case rest[0] == "preupload" && len(rest) == 2 && rest[1] != "":
+		rt.kind, rt.rev = RoutePreupload, rest[1]
+	case rest[0] == "commit" && len(rest) == 2 && rest[1] != "":
+		rt.kind, rt.rev = RouteCommit, rest[1]
 	case rest[0] == "xet-read-token" && len(rest) == 2:
 		rt.kind, rt.verb = routeOther, "xet"
 	default:
@@ -109,14 +163,8 @@ func (h *Hub) serveHub(w http.ResponseWriter, r *http.Request) {
 	if !h.earlyFaults(w, r, m) {
 		return
 	}
-	if rt.kind == RoutePaths {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			(&hubError{status: http.StatusMethodNotAllowed, message: "Method not allowed"}).write(w)
-			return
-		}
-	} else if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	if allowed := rt.allowedMethods(); !slices.Contains(allowed, r.Method) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		(&hubError{status: http.StatusMethodNotAllowed, message: "Method not allowed"}).write(w)
 		return
 	}
@@ -124,7 +172,7 @@ func (h *Hub) serveHub(w http.ResponseWriter, r *http.Request) {
 		(&hubError{status: http.StatusNotFound, message: "Sorry, we can't find the page you are looking for."}).write(w)
 		return
 	}
-	c, herr := h.authenticate(r)
+	c, herr := h.authenticate(r, rt.kind == RouteBatch || rt.kind == RouteVerify)
 	if herr != nil {
 		herr.write(w)
 		return
@@ -140,6 +188,22 @@ func (h *Hub) serveHub(w http.ResponseWriter, r *http.Request) {
 		h.serveRefs(w, r, c, rt, m)
 	case RoutePaths:
 		h.servePathsInfo(w, r, c, rt, m)
+	case RouteCreate:
+		if rt.verb == "delete" {
+			h.serveDeleteRepo(w, r, c, m)
+		} else {
+			h.serveCreateRepo(w, r, c, m)
+		}
+	case RouteBranch:
+		h.serveBranch(w, r, c, rt, m)
+	case RoutePreupload:
+		h.servePreupload(w, r, c, rt, m)
+	case RouteBatch:
+		h.serveBatch(w, r, c, rt, m)
+	case RouteVerify:
+		h.serveVerify(w, r, c, rt, m)
+	case RouteCommit:
+		h.serveCommit(w, r, c, rt, m)
 	default:
 		switch rt.verb {
 		case "whoami":

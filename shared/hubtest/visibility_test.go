@@ -129,12 +129,22 @@ func TestWhoami(t *testing.T) {
 	t.Parallel()
 	h := visibilityHub(t, Options{})
 	h.AddToken("hf_new", "dave")
-	var me struct {
+	h.AddOrg("dave", "acme")
+	type whoami struct {
 		Type, Name string
+		Orgs       []struct{ Type, Name string }
 		Auth       struct{ AccessToken struct{ Role string } }
 	}
+	var me whoami
 	do(t, nil, "GET", h.URL+"/api/whoami-v2", "Authorization: Bearer hf_new").wantStatus(t, 200).json(t, &me)
-	if me.Name != "dave" || me.Type != "user" || me.Auth.AccessToken.Role != "read" {
+	if me.Name != "dave" || me.Type != "user" || me.Auth.AccessToken.Role != "write" ||
+		len(me.Orgs) != 1 || me.Orgs[0].Name != "acme" || me.Orgs[0].Type != "org" {
 		t.Errorf("whoami = %+v", me)
+	}
+	h.SetReadOnly("hf_new", true)
+	me = whoami{}
+	do(t, nil, "GET", h.URL+"/api/whoami-v2", "Authorization: Bearer hf_new").wantStatus(t, 200).json(t, &me)
+	if me.Auth.AccessToken.Role != "read" {
+		t.Errorf("read-only whoami role %q", me.Auth.AccessToken.Role)
 	}
 }
