@@ -64,7 +64,9 @@ func (h *Hub) serveBatch(w http.ResponseWriter, r *http.Request, c caller, rt ro
 		badRequest("hubtest: only the upload operation is served, not %q", req.Operation).write(w)
 		return
 	}
-	if req.HashAlgo != "" && req.HashAlgo != "sha256" {
+	// git-lfs spells it sha256; huggingface.js sends sha_256. Both mean
+	// the same object ids.
+	if req.HashAlgo != "" && req.HashAlgo != "sha256" && req.HashAlgo != "sha_256" {
 		(&hubError{status: http.StatusConflict, message: fmt.Sprintf("Unsupported hash algorithm %q", req.HashAlgo)}).write(w)
 		return
 	}

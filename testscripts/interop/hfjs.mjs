@@ -1,10 +1,25 @@
 // Drives @huggingface/hub, a Hub client nobody on the mlxk team wrote:
 //   node hfjs.mjs download <hubUrl> <org/name> <cacheDir> [revision]
 //     snapshotDownload into a hub cache; prints the snapshot path.
+//   node hfjs.mjs upload <hubUrl> <org/name> <dir>
+//     createRepo (private; an existing repo is fine), then uploadFiles of
+//     every file under dir; prints the commit id.
 //   node hfjs.mjs scan <cacheDir>
 //     scanCacheDir; prints one JSON object with the repos, their revisions,
 //     refs and file counts, and every warning the scan raised.
-import { snapshotDownload, scanCacheDir } from "@huggingface/hub";
+import { snapshotDownload, scanCacheDir, createRepo, uploadFiles } from "@huggingface/hub";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+
+async function walk(dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
 
 const [cmd, ...args] = process.argv.slice(2);
 try {
@@ -18,6 +33,20 @@ try {
       accessToken: process.env.HF_TOKEN || undefined,
     });
     console.log(path);
+  } else if (cmd === "upload") {
+    const [hubUrl, repo, dir] = args;
+    const accessToken = process.env.HF_TOKEN;
+    try {
+      await createRepo({ repo: { type: "model", name: repo }, accessToken, hubUrl, visibility: "private" });
+    } catch (e) {
+      if (!String(e && e.message).includes("already")) throw e;
+    }
+    const files = [];
+    for (const p of await walk(dir)) {
+      files.push({ path: relative(dir, p).split("\\").join("/"), content: new Blob([await readFile(p)]) });
+    }
+    const out = await uploadFiles({ repo: { type: "model", name: repo }, accessToken, hubUrl, files, commitTitle: "upload from @huggingface/hub" });
+    console.log(out && out.commit ? out.commit.oid : "");
   } else if (cmd === "scan") {
     const info = await scanCacheDir(args[0]);
     const out = {
