@@ -73,14 +73,17 @@ func NewIgnorer(patterns []string) (Ignorer, error) {
 }
 
 // Ignored reports whether a slash-separated relative path is left out: a
-// pattern equal to its base name or its path, an fnmatch match of the path,
-// or of any path suffix (Python's PurePosixPath.match), or a folder
-// pattern ("x/") naming one of its folders.
+// pattern equal to its base name or its path, an fnmatch match of the path
+// (also with a leading "/", so "**/.git/**" covers a top-level .git), or of
+// any path suffix (Python's PurePosixPath.match), or a folder pattern
+// ("x/") naming one of its folders.
 func (ig Ignorer) Ignored(rel string) bool {
 	base := path.Base(rel)
 	for i, p := range ig.pats {
 		raw := ig.raw[i]
-		if raw == base || raw == rel || p.Match(rel) {
+		// "/"+rel lets "**/x" patterns match at the top level too, as
+		// git and huggingface_hub treat them.
+		if raw == base || raw == rel || p.Match(rel) || p.Match("/"+rel) {
 			return true
 		}
 		if strings.HasSuffix(raw, "/") && (strings.HasPrefix(rel, raw) || strings.Contains(rel, "/"+raw)) {
