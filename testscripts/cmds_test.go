@@ -426,3 +426,12 @@ func cmdMkSafetensors(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.MkdirAll(filepath.Dir(p), 0o777))
 	ts.Check(os.WriteFile(p, b, 0o666))
 }
+
+// cmdShortSHA sets $SHORT to the first 7 characters of a commit id:
+// shortsha COMMIT
+func cmdShortSHA(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || len(args[0]) < 7 {
+		ts.Fatalf("usage: shortsha COMMIT")
+	}
+	ts.Setenv("SHORT", args[0][:7])
+}

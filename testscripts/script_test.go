@@ -97,6 +97,7 @@ func TestScripts(t *testing.T) {
 			"sleep":         cmdSleep,
 			"increasing":    cmdIncreasing,
 			"mksafetensors": cmdMkSafetensors,
+			"shortsha":      cmdShortSHA,
 			"hub":           cmdHub,
 		},
 		Condition: func(cond string) (bool, error) {

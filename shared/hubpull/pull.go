@@ -174,7 +174,9 @@ func (p *Puller) Pull(ctx context.Context, repo, rev, commit string) (Result, er
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if rev != "" && rev != commit {
+	// A branch or tag gets a ref; a full or short commit id does not (a
+	// ref named after a hash prefix would only confuse other tools).
+	if rev != "" && !strings.HasPrefix(commit, rev) {
 		if err := cachewrite.WriteRef(repoDir, rev, commit); err != nil {
 			return res, err
 		}

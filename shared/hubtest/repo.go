@@ -271,7 +271,9 @@ func buildRepo(id string, r Repo, old *repo) (*repo, error) {
 }
 
 // resolve finds the commit a revision names: a branch, a tag (also spelt
-// refs/heads/<b> and refs/tags/<t>) or a commit id.
+// refs/heads/<b> and refs/tags/<t>), a commit id, or a commit prefix of 7
+// or more hex digits that names exactly one commit (as git, and the Hub,
+// accept short hashes).
 func (rp *repo) resolve(rev string) *commit {
 	if c := rp.branches[rev]; c != nil {
 		return c
@@ -285,7 +287,22 @@ func (rp *repo) resolve(rev string) *commit {
 	if t, ok := strings.CutPrefix(rev, "refs/tags/"); ok {
 		return rp.tags[t]
 	}
-	return rp.commits[rev]
+	if c := rp.commits[rev]; c != nil {
+		return c
+	}
+	if len(rev) < 7 || len(rev) >= 40 || strings.Trim(rev, "0123456789abcdef") != "" {
+		return nil
+	}
+	var hit *commit
+	for id, c := range rp.commits {
+		if strings.HasPrefix(id, rev) {
+			if hit != nil {
+				return nil // ambiguous
+			}
+			hit = c
+		}
+	}
+	return hit
 }
 
 // treeEntry is one item of the tree API (§3.3).
