@@ -162,15 +162,6 @@ func FormatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05Z")
 }
 
-// DescribeAll describes many models concurrently, keeping their order.
-// Inspection is I/O bound (stat, small reads), so a few goroutines per
-// core hide the latency.
-func DescribeAll(items []hubcache.Resolved) []Model {
-	out := make([]Model, len(items))
-	ForEach(len(items), func(i int) { out[i], _ = Describe(items[i]) })
-	return out
-}
-
 // ForEach runs fn(0..n-1) on a bounded pool of goroutines.
 func ForEach(n int, fn func(i int)) {
 	workers := min(n, 4*runtime.GOMAXPROCS(0))

@@ -333,35 +333,6 @@ func TestDescribeNoSnapshot(t *testing.T) {
 	}
 }
 
-func TestDescribeAllKeepsOrder(t *testing.T) {
-	t.Parallel()
-	hub := t.TempDir()
-	ids := []string{"a/one", "b/two", "c/three", "d/four", "e/five", "f/six"}
-	for _, id := range ids {
-		testutil.PutModel(t, hub, id, "", []string{"main"}, map[string]string{"config.json": llamaConfig, "model.safetensors": weights})
-	}
-	var items []hubcache.Resolved
-	for i := len(ids) - 1; i >= 0; i-- {
-		res, err := hubcache.Cache{Dir: hub}.Resolve(ids[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, res)
-	}
-	models := modelinfo.DescribeAll(items)
-	if len(models) != len(ids) {
-		t.Fatalf("DescribeAll returned %d models", len(models))
-	}
-	for i, m := range models {
-		if want := ids[len(ids)-1-i]; m.Name != want {
-			t.Errorf("models[%d] = %s, want %s", i, m.Name, want)
-		}
-	}
-	if got := modelinfo.DescribeAll(nil); len(got) != 0 {
-		t.Errorf("DescribeAll(nil) = %v", got)
-	}
-}
-
 func TestForEach(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{0, 1, 7, 1000} {

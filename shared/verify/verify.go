@@ -5,15 +5,12 @@
 package verify
 
 import (
-	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"hash"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 
 	sha256 "github.com/minio/sha256-simd"
@@ -70,38 +67,6 @@ type Result struct {
 // bufSize is large enough to amortise read syscalls and small enough to
 // stay in L2 while the hash consumes it.
 const bufSize = 1 << 20
-
-// HashAll hashes jobs on workers goroutines (GOMAXPROCS when <= 0), largest
-// files first so that one big file does not finish last on its own, and
-// returns the results keyed by path. Each path is hashed once.
-func HashAll(jobs []Job, workers int) map[string]Result {
-	uniq := map[string]Job{}
-	for _, j := range jobs {
-		uniq[j.Path] = j
-	}
-	order := make([]Job, 0, len(uniq))
-	for _, j := range uniq {
-		order = append(order, j)
-	}
-	slices.SortFunc(order, func(a, b Job) int {
-		if c := cmp.Compare(b.Size, a.Size); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Path, b.Path)
-	})
-	out := make(map[string]Result, len(order))
-	var mu sync.Mutex
-	p := NewPool(workers)
-	for _, j := range order {
-		p.Submit(j, func(r Result) {
-			mu.Lock()
-			out[j.Path] = r
-			mu.Unlock()
-		})
-	}
-	p.Wait()
-	return out
-}
 
 // Pool hashes files on a fixed set of workers as they are submitted, so
 // that hashing overlaps with whatever produces the jobs.

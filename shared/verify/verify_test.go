@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -137,7 +138,7 @@ func TestAlgoFor(t *testing.T) {
 	}
 }
 
-func TestHashAll(t *testing.T) {
+func TestPool(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	var jobs []verify.Job
@@ -155,13 +156,21 @@ func TestHashAll(t *testing.T) {
 		jobs = append(jobs, verify.Job{Path: p, Algo: algo, Size: int64(len(b))})
 		want[p] = digest
 	}
-	// Duplicates are hashed once and reported once.
-	jobs = append(jobs, jobs[3], jobs[7], jobs[3])
 	missing := filepath.Join(dir, "missing")
 	jobs = append(jobs, verify.Job{Path: missing, Algo: verify.SHA256, Size: 10})
 
 	for _, workers := range []int{0, 1, 3, 100} {
-		got := verify.HashAll(jobs, workers)
+		var mu sync.Mutex
+		got := map[string]verify.Result{}
+		pool := verify.NewPool(workers)
+		for _, j := range jobs {
+			pool.Submit(j, func(r verify.Result) {
+				mu.Lock()
+				defer mu.Unlock()
+				got[j.Path] = r
+			})
+		}
+		pool.Wait()
 		if len(got) != len(want)+1 {
 			t.Errorf("workers=%d: %d results, want %d", workers, len(got), len(want)+1)
 		}
@@ -175,7 +184,5 @@ func TestHashAll(t *testing.T) {
 			t.Errorf("workers=%d: missing file = %+v, want an error", workers, r)
 		}
 	}
-	if got := verify.HashAll(nil, 4); len(got) != 0 {
-		t.Errorf("HashAll(nil) = %v", got)
-	}
+	verify.NewPool(4).Wait() // an unused pool stops cleanly
 }
