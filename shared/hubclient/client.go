@@ -276,9 +276,16 @@ func (c *Client) getJSON(ctx context.Context, u string, v any) error {
 // do sends a request with retries on transient failures and returns a 2xx
 // or 3xx response; other statuses become *Error.
 func (c *Client) do(ctx context.Context, method, u string, withAuth bool) (*http.Response, error) {
+	return c.send(ctx, c.Retries, func() (*http.Request, error) { return c.newRequest(ctx, method, u, withAuth) })
+}
+
+// send runs attempts of a request built afresh by mk (so a body can be sent
+// again), retrying transient failures (network, 408, 429, 5xx) up to
+// retries times with backoff, and returns the first response below 400.
+func (c *Client) send(ctx context.Context, retries int, mk func() (*http.Request, error)) (*http.Response, error) {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		req, err := c.newRequest(ctx, method, u, withAuth)
+		req, err := mk()
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +302,7 @@ func (c *Client) do(ctx context.Context, method, u string, withAuth bool) (*http
 		} else {
 			lastErr = networkError(err)
 		}
-		if !Transient(lastErr) || attempt >= c.Retries || ctx.Err() != nil {
+		if !Transient(lastErr) || attempt >= retries || ctx.Err() != nil {
 			return nil, lastErr
 		}
 		if err := c.sleep(ctx, attempt, retryAfter); err != nil {

@@ -16,42 +16,30 @@ import (
 // transient failures may be retried (never for commits: a lost answer
 // could duplicate one).
 func (c *Client) postJSON(ctx context.Context, method, u, contentType string, body []byte, out any, retry bool) error {
-	retries := c.Retries
-	if !retry {
-		retries = 0
+	retries := 0
+	if retry {
+		retries = c.Retries
 	}
-	var lastErr error
-	for attempt := 0; ; attempt++ {
+	resp, err := c.send(ctx, retries, func() (*http.Request, error) {
 		req, err := c.newRequest(ctx, method, u, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.ContentLength = int64(len(body))
 		req.Header.Set("Content-Type", contentType)
 		req.Header.Set("Accept", "application/json")
-		resp, err := c.HTTP.Do(req)
-		if err == nil && resp.StatusCode < 300 {
-			defer resp.Body.Close()
-			if out == nil {
-				io.Copy(io.Discard, resp.Body)
-				return nil
-			}
-			return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out)
-		}
-		if err == nil {
-			lastErr = classify(resp, req.URL)
-			resp.Body.Close()
-		} else {
-			lastErr = networkError(err)
-		}
-		if !Transient(lastErr) || attempt >= retries || ctx.Err() != nil {
-			return lastErr
-		}
-		if err := c.sleep(ctx, attempt, 0); err != nil {
-			return lastErr
-		}
+		return req, nil
+	})
+	if err != nil {
+		return err
 	}
+	defer resp.Body.Close()
+	if out == nil {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out)
 }
 
 // CreateRepo creates a model repository; exists reports a 409 (the repo
@@ -181,40 +169,35 @@ func (c *Client) LFSBatch(ctx context.Context, repo, branch string, objs []LFSOb
 
 // PutObject uploads a file's bytes to a presigned URL: no Authorization
 // (object stores reject a second credential), retried on transient
-// failures.
+// failures with the file read again from the start.
 func (c *Client) PutObject(ctx context.Context, href, path string, size int64) error {
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	resp, err := c.send(ctx, c.Retries, func() (*http.Request, error) {
+		if f != nil {
+			f.Close()
+		}
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, err
 		}
 		req, err := c.newRequest(ctx, http.MethodPut, href, false)
 		if err != nil {
-			f.Close()
-			return err
+			return nil, err
 		}
-		req.Body = f
+		req.Body = io.NopCloser(f)
 		req.ContentLength = size
-		resp, err := c.HTTP.Do(req)
-		if err == nil && resp.StatusCode < 300 {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return nil
-		}
-		if err == nil {
-			lastErr = classify(resp, req.URL)
-			resp.Body.Close()
-		} else {
-			lastErr = networkError(err)
-		}
-		if !Transient(lastErr) || attempt >= c.Retries || ctx.Err() != nil {
-			return lastErr
-		}
-		if err := c.sleep(ctx, attempt, 0); err != nil {
-			return lastErr
-		}
+		return req, nil
+	})
+	if err != nil {
+		return err
 	}
+	io.Copy(io.Discard, resp.Body)
+	return resp.Body.Close()
 }
 
 // VerifyObject asks the Hub to confirm an uploaded object.
