@@ -22,14 +22,14 @@ type addedToken struct {
 type addedMatcher struct {
 	// trie: node 0 is the root; edges live in one map keyed by
 	// node<<8 | byte.
-	edges     map[uint32]int32
+	edges     map[uint64]int32
 	terminal  []int32 // node -> index into tokens, -1 if none
 	tokens    []*addedToken
 	firstByte [256]bool
 }
 
 func newAddedMatcher() *addedMatcher {
-	return &addedMatcher{edges: make(map[uint32]int32), terminal: []int32{-1}}
+	return &addedMatcher{edges: make(map[uint64]int32), terminal: []int32{-1}}
 }
 
 func (m *addedMatcher) add(pattern string, tok *addedToken) {
@@ -38,7 +38,7 @@ func (m *addedMatcher) add(pattern string, tok *addedToken) {
 	}
 	node := int32(0)
 	for i := 0; i < len(pattern); i++ {
-		key := uint32(node)<<8 | uint32(pattern[i])
+		key := uint64(node)<<8 | uint64(pattern[i])
 		next, ok := m.edges[key]
 		if !ok {
 			next = int32(len(m.terminal))
@@ -65,7 +65,7 @@ func (m *addedMatcher) longestAt(s string, i int) (int, *addedToken) {
 	node := int32(0)
 	end, tok := -1, (*addedToken)(nil)
 	for j := i; j < len(s); j++ {
-		next, ok := m.edges[uint32(node)<<8|uint32(s[j])]
+		next, ok := m.edges[uint64(node)<<8|uint64(s[j])]
 		if !ok {
 			break
 		}

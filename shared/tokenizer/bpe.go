@@ -86,7 +86,7 @@ type bpeModel struct {
 	cache bpeCache
 
 	// spSplit enables cutting long SentencePiece-style pieces into words
-	// before each '▁' (see splitWords); spUnsafe lists the characters
+	// before each '▁' (see tokenize); spUnsafe lists the characters
 	// that some token joins to a following '▁', before which no cut is
 	// made.
 	spSplit  bool
@@ -158,6 +158,14 @@ func (c *bpeCache) get(s string) ([]int32, bool) {
 	return ids, ok
 }
 
+// getBytes is get for a byte slice, without converting it to a string.
+func (c *bpeCache) getBytes(b []byte) ([]int32, bool) {
+	c.mu.RLock()
+	ids, ok := c.m[string(b)]
+	c.mu.RUnlock()
+	return ids, ok
+}
+
 func (c *bpeCache) put(s string, ids []int32) {
 	c.mu.Lock()
 	if len(c.m) < cacheCapacity {
@@ -217,6 +225,11 @@ func (m *bpeModel) tokenizeWord(dst []int32, s string, w *bpeWork) []int32 {
 			return append(dst, ids...)
 		}
 	}
+	return m.mergeCached(dst, s, w)
+}
+
+// mergeCached runs the merges over s and caches the result.
+func (m *bpeModel) mergeCached(dst []int32, s string, w *bpeWork) []int32 {
 	start := len(dst)
 	dst = m.mergeWord(dst, s, w)
 	if len(s) < cacheMaxLength {
@@ -225,6 +238,33 @@ func (m *bpeModel) tokenizeWord(dst []int32, s string, w *bpeWork) []int32 {
 		m.cache.put(s, ids)
 	}
 	return dst
+}
+
+// tokenizeByteLevel maps raw to byte-level characters and tokenizes the
+// result; the mapped piece is only allocated as a string on a cache miss.
+func (m *bpeModel) tokenizeByteLevel(dst []int32, raw string, w *bpeWork) []int32 {
+	b := w.mapped[:0]
+	for i := 0; i < len(raw); i++ {
+		b = append(b, byteLevel.encStr[raw[i]]...)
+	}
+	w.mapped = b
+	if len(b) == 0 {
+		return dst
+	}
+	if m.ignoreMerges {
+		if id, ok := m.vocab[string(b)]; ok {
+			return append(dst, id)
+		}
+	}
+	if m.spSplit && len(b) >= spSplitMin {
+		return m.tokenize(dst, string(b), w)
+	}
+	if len(b) < cacheMaxLength {
+		if ids, ok := m.cache.getBytes(b); ok {
+			return append(dst, ids...)
+		}
+	}
+	return m.mergeCached(dst, string(b), w)
 }
 
 // symbol is one token of a word being merged; removed symbols have n == 0.
@@ -239,8 +279,9 @@ type mergeEntry struct{ rank, pos, id int32 }
 
 // bpeWork holds scratch buffers reused across pieces of one Encode call.
 type bpeWork struct {
-	syms []symbol
-	heap []mergeEntry
+	syms   []symbol
+	heap   []mergeEntry
+	mapped []byte
 }
 
 func (m *bpeModel) lookupChar(s string, r rune) (int32, bool) {

@@ -22,6 +22,7 @@ type rawDoc struct {
 	postProcessor []byte
 	decoder       []byte
 	model         *bpeModel
+	vocab         []vocabEntry // the vocabulary in file order
 	modelSeen     bool
 	modelType     string
 }
@@ -78,6 +79,7 @@ func build(data []byte) (*Tokenizer, error) {
 	if t.decoder, err = buildDecoder(doc.decoder); err != nil {
 		return nil, err
 	}
+	t.streamKind = decoderStreamKind(t.decoder)
 	added, err := parseAddedTokens(doc.addedTokens)
 	if err != nil {
 		return nil, err
@@ -110,19 +112,22 @@ func build(data []byte) (*Tokenizer, error) {
 		byID[a.id] = a
 	}
 
-	// The id table covers the vocabulary and the added tokens.
+	// The id table covers the vocabulary and the added tokens; when two
+	// vocabulary entries share an id, the later one names it.
 	size := 0
-	for _, id := range t.model.vocab {
-		size = max(size, int(id)+1)
+	for _, e := range doc.vocab {
+		size = max(size, int(e.id)+1)
 	}
 	for _, id := range order {
 		size = max(size, int(id)+1)
 	}
 	t.tokens = make([]string, size)
 	t.has = make([]bool, size)
-	for s, id := range t.model.vocab {
-		t.tokens[id] = s
-		t.has[id] = true
+	for _, e := range doc.vocab {
+		if t.model.vocab[e.s] == e.id {
+			t.tokens[e.id] = e.s
+			t.has[e.id] = true
+		}
 	}
 	special := make(map[string]bool)
 	for _, a := range added {
@@ -167,7 +172,7 @@ func build(data []byte) (*Tokenizer, error) {
 		}
 		t.skip[id] = special[s]
 	}
-	if t.post, err = buildPostProcessor(doc.postProcessor, t); err != nil {
+	if t.post, err = buildPostProcessor(doc.postProcessor); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -255,6 +260,7 @@ func scanModel(s *scanner, doc *rawDoc) error {
 			for _, e := range entries {
 				m.vocab[e.s] = e.id
 			}
+			doc.vocab = entries
 			return nil
 		case "merges":
 			mergesSeen = true
@@ -769,7 +775,7 @@ func buildDecoder(raw []byte) (decoder, error) {
 	return nil, &UnsupportedError{Component: "decoder", Type: c.Type}
 }
 
-func buildPostProcessor(raw []byte, t *Tokenizer) (postProcessor, error) {
+func buildPostProcessor(raw []byte) (postProcessor, error) {
 	c, ok, err := parseComponent(raw, "post_processor")
 	if !ok || err != nil {
 		return nil, err
@@ -792,7 +798,7 @@ func buildPostProcessor(raw []byte, t *Tokenizer) (postProcessor, error) {
 	case "Sequence":
 		var seq sequenceProcessor
 		for _, r := range c.Processors {
-			p, err := buildPostProcessor(r, t)
+			p, err := buildPostProcessor(r)
 			if err != nil {
 				return nil, err
 			}

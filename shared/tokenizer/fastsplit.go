@@ -167,13 +167,20 @@ func contraction(s string, i int, fold bool) int {
 	return -1
 }
 
-// run returns the end of the run of characters from i whose class
-// satisfies ok, at most max characters when max > 0.
-func run(s string, i int, ok func(uint8) bool, max int) int {
+// run returns the end of the run of characters from i whose class has a
+// bit of mask (or, with none, has no bit of mask), at most max characters
+// when max > 0.
+func run(s string, i int, mask uint8, none bool, max int) int {
 	n := 0
 	for i < len(s) && (max <= 0 || n < max) {
-		_, c, size := at(s, i)
-		if !ok(c) {
+		var c uint8
+		size := 1
+		if b := s[i]; b < utf8.RuneSelf {
+			c = asciiClass[b]
+		} else {
+			_, c, size = at(s, i)
+		}
+		if (c&mask != 0) == none {
 			break
 		}
 		i += size
@@ -182,12 +189,10 @@ func run(s string, i int, ok func(uint8) bool, max int) int {
 	return i
 }
 
-func isL(c uint8) bool    { return c&cL != 0 }
-func isN(c uint8) bool    { return c&cN != 0 }
-func isS(c uint8) bool    { return c&cS != 0 }
-func isU(c uint8) bool    { return c&cU != 0 }
-func isLw(c uint8) bool   { return c&cLw != 0 }
-func isCRLF(c uint8) bool { return c&cCRLF != 0 }
+func isL(c uint8) bool  { return c&cL != 0 }
+func isN(c uint8) bool  { return c&cN != 0 }
+func isS(c uint8) bool  { return c&cS != 0 }
+func isLw(c uint8) bool { return c&cLw != 0 }
 
 // matchAt returns the end of the match that starts at pos (every position
 // of these patterns matches something non-empty).
@@ -213,11 +218,11 @@ func (f fastSplitter) matchAt(s string, pos int) int {
 		}
 		switch {
 		case isL(c):
-			return run(s, start, isL, 0)
+			return run(s, start, cL, false, 0)
 		case isN(c):
-			return run(s, start, isN, 0)
+			return run(s, start, cN, false, 0)
 		case isPunctChar(c) && start < len(s):
-			return run(s, start, isPunctChar, 0)
+			return run(s, start, cL|cN|cS, true, 0)
 		}
 		// A space not followed by a letter, number or symbol: whitespace.
 		return whitespaceMatch(s, pos, false)
@@ -225,17 +230,17 @@ func (f fastSplitter) matchAt(s string, pos int) int {
 	case scanQwen2, scanLlama3:
 		// `[^\r\n\p{L}\p{N}]?\p{L}+`
 		if isPrefixChar(c0) && isL(c1) {
-			return run(s, pos+n0, isL, 0)
+			return run(s, pos+n0, cL, false, 0)
 		}
 		if isL(c0) {
-			return run(s, pos, isL, 0)
+			return run(s, pos, cL, false, 0)
 		}
 		// `\p{N}` or `\p{N}{1,3}`
 		if isN(c0) {
 			if f.kind == scanQwen2 {
 				return pos + n0
 			}
-			return run(s, pos, isN, 3)
+			return run(s, pos, cN, false, 3)
 		}
 		if e := punctMatch(s, pos, r0, c0, n0, c1, false); e >= 0 {
 			return e
@@ -247,7 +252,7 @@ func (f fastSplitter) matchAt(s string, pos int) int {
 			return e
 		}
 		if isN(c0) {
-			return run(s, pos, isN, 3)
+			return run(s, pos, cN, false, 3)
 		}
 		if e := punctMatch(s, pos, r0, c0, n0, c1, true); e >= 0 {
 			return e
@@ -268,7 +273,7 @@ func punctMatch(s string, pos int, r0 rune, c0 uint8, n0 int, c1 uint8, slash bo
 	default:
 		return -1
 	}
-	e := run(s, start, isPunctChar, 0)
+	e := run(s, start, cL|cN|cS, true, 0)
 	for e < len(s) && (s[e] == '\r' || s[e] == '\n' || (slash && s[e] == '/')) {
 		e++
 	}
@@ -321,12 +326,12 @@ func o200kWord(s string, pos int, c0 uint8, n0 int) int {
 		if u0 < 0 {
 			continue
 		}
-		ue := run(s, u0, isU, 0)
+		ue := run(s, u0, cU, false, 0)
 		// Candidate starts of Lw+: ue, then each U character back to u0.
 		k := ue
 		for {
 			if _, c, _ := at(s, k); isLw(c) {
-				e := run(s, k, isLw, 0)
+				e := run(s, k, cLw, false, 0)
 				if ce := contraction(s, e, true); ce >= 0 {
 					return ce
 				}
@@ -344,11 +349,11 @@ func o200kWord(s string, pos int, c0 uint8, n0 int) int {
 		if u0 < 0 {
 			continue
 		}
-		ue := run(s, u0, isU, 0)
+		ue := run(s, u0, cU, false, 0)
 		if ue == u0 {
 			continue
 		}
-		e := run(s, ue, isLw, 0)
+		e := run(s, ue, cLw, false, 0)
 		if ce := contraction(s, e, true); ce >= 0 {
 			return ce
 		}

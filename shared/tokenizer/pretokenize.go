@@ -12,11 +12,31 @@ type piece struct {
 	// first marks a piece that starts at offset 0 of the original input
 	// (Metaspace's prepend_scheme "first" looks at it).
 	first bool
+	// byteLevel marks a piece whose bytes still have to be mapped to the
+	// byte-level alphabet (done late, to spare allocations).
+	byteLevel bool
+}
+
+// materialize applies a pending byte-level mapping.
+func (p piece) materialize() piece {
+	if p.byteLevel {
+		p.s = byteLevelEncode(p.s)
+		p.byteLevel = false
+	}
+	return p
 }
 
 // preTokenizer splits one piece into smaller ones, appending them to dst.
 type preTokenizer interface {
-	preTokenize(dst []piece, p piece) []piece
+	preTokenize(dst []piece, p piece, w *preWork) []piece
+}
+
+// preWork holds scratch buffers reused across the pieces of one Encode.
+type preWork struct {
+	spans []span
+	items []item
+	depth int        // Sequence nesting; only the outermost uses bufs
+	bufs  [2][]piece // Sequence's ping-pong buffers
 }
 
 // behavior is SplitDelimiterBehavior.
@@ -151,9 +171,9 @@ type splitPreTokenizer struct {
 	invert   bool
 }
 
-func (sp *splitPreTokenizer) preTokenize(dst []piece, p piece) []piece {
-	var sbuf [32]span
-	spans := sp.m.findAll(sbuf[:0], p.s)
+func (sp *splitPreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
+	spans := sp.m.findAll(w.spans[:0], p.s)
+	w.spans = spans[:0]
 	if !sp.invert && len(spans) > 0 && (sp.behavior == behaviorIsolated || sp.behavior == behaviorRemoved) {
 		// Fast path without the item list.
 		prev := 0
@@ -171,8 +191,8 @@ func (sp *splitPreTokenizer) preTokenize(dst []piece, p piece) []piece {
 		}
 		return dst
 	}
-	var ibuf [64]item
-	items := itemsFromSpans(ibuf[:0], p.s, spans, sp.invert)
+	items := itemsFromSpans(w.items[:0], p.s, spans, sp.invert)
+	w.items = items[:0]
 	return applyBehavior(dst, p, items, sp.behavior)
 }
 
@@ -183,9 +203,9 @@ type funcPreTokenizer struct {
 	behavior behavior
 }
 
-func (fp funcPreTokenizer) preTokenize(dst []piece, p piece) []piece {
-	var ibuf [64]item
-	items := itemsFromFunc(ibuf[:0], p.s, fp.f)
+func (fp funcPreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
+	items := itemsFromFunc(w.items[:0], p.s, fp.f)
+	w.items = items[:0]
 	return applyBehavior(dst, p, items, fp.behavior)
 }
 
@@ -201,12 +221,12 @@ func isASCIIPunct(c byte) bool {
 // punctuation.
 type bertPreTokenizer struct{}
 
-func (bertPreTokenizer) preTokenize(dst []piece, p piece) []piece {
+func (bertPreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
 	var tmp [32]piece
-	ws := funcPreTokenizer{f: unicode.IsSpace, behavior: behaviorRemoved}.preTokenize(tmp[:0], p)
+	ws := funcPreTokenizer{f: unicode.IsSpace, behavior: behaviorRemoved}.preTokenize(tmp[:0], p, w)
 	punct := funcPreTokenizer{f: isPunctuation, behavior: behaviorIsolated}
 	for _, q := range ws {
-		dst = punct.preTokenize(dst, q)
+		dst = punct.preTokenize(dst, q, w)
 	}
 	return dst
 }
@@ -226,7 +246,7 @@ func isRustWord(r rune) bool {
 // whitespacePreTokenizer keeps the matches of \w+|[^\w\s]+.
 type whitespacePreTokenizer struct{}
 
-func (whitespacePreTokenizer) preTokenize(dst []piece, p piece) []piece {
+func (whitespacePreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
 	s := p.s
 	i := 0
 	for i < len(s) {
@@ -257,18 +277,18 @@ type byteLevelPreTokenizer struct {
 	split          matcher // nil when use_regex is false
 }
 
-func (bl *byteLevelPreTokenizer) preTokenize(dst []piece, p piece) []piece {
+func (bl *byteLevelPreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
 	if bl.addPrefixSpace && !strings.HasPrefix(p.s, " ") {
 		p.s = " " + p.s
 	}
 	start := len(dst)
 	if bl.split != nil {
-		dst = (&splitPreTokenizer{m: bl.split, behavior: behaviorIsolated}).preTokenize(dst, p)
+		dst = (&splitPreTokenizer{m: bl.split, behavior: behaviorIsolated}).preTokenize(dst, p, w)
 	} else if p.s != "" {
 		dst = append(dst, p)
 	}
 	for k := start; k < len(dst); k++ {
-		dst[k].s = byteLevelEncode(dst[k].s)
+		dst[k].byteLevel = true
 	}
 	return dst
 }
@@ -300,7 +320,7 @@ const (
 	prependNever
 )
 
-func (ms *metaspacePreTokenizer) preTokenize(dst []piece, p piece) []piece {
+func (ms *metaspacePreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
 	s := strings.ReplaceAll(p.s, " ", ms.repl)
 	if !strings.HasPrefix(s, ms.repl) {
 		if ms.scheme == prependAlways || (ms.scheme == prependFirst && p.first) {
@@ -314,22 +334,32 @@ func (ms *metaspacePreTokenizer) preTokenize(dst []piece, p piece) []piece {
 		}
 		return dst
 	}
-	var ibuf [64]item
-	items := itemsFromFunc(ibuf[:0], s, func(r rune) bool { return r == ms.replacement })
+	items := itemsFromFunc(w.items[:0], s, func(r rune) bool { return r == ms.replacement })
+	w.items = items[:0]
 	return applyBehavior(dst, q, items, behaviorMergedWithNext)
 }
 
 type sequencePreTokenizer []preTokenizer
 
-func (seq sequencePreTokenizer) preTokenize(dst []piece, p piece) []piece {
-	cur := []piece{p}
-	var next []piece
+func (seq sequencePreTokenizer) preTokenize(dst []piece, p piece, w *preWork) []piece {
+	var cur, next []piece
+	outer := w.depth == 0
+	if outer {
+		cur, next = w.bufs[0][:0], w.bufs[1][:0]
+	}
+	w.depth++
+	cur = append(cur, p)
 	for _, pt := range seq {
 		next = next[:0]
 		for _, q := range cur {
-			next = pt.preTokenize(next, q)
+			next = pt.preTokenize(next, q.materialize(), w)
 		}
 		cur, next = next, cur
 	}
-	return append(dst, cur...)
+	w.depth--
+	dst = append(dst, cur...)
+	if outer {
+		w.bufs[0], w.bufs[1] = cur[:0], next[:0]
+	}
+	return dst
 }

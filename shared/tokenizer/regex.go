@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -304,9 +305,12 @@ func translateOniguruma(p string) (string, error) {
 			lastQ = true
 		default:
 			r, size := utf8.DecodeRuneInString(p[i:])
-			if ci && r < utf8.RuneSelf && isASCIILetter(byte(r)) {
+			switch {
+			case ci && r < utf8.RuneSelf && isASCIILetter(byte(r)):
 				emitAtom(foldClass(byte(r)))
-			} else {
+			case ci && r >= utf8.RuneSelf && unicode.IsLetter(r):
+				emitAtom("(?i:" + p[i:i+size] + ")")
+			default:
 				emitAtom(p[i : i+size])
 			}
 			i += size

@@ -1,12 +1,3 @@
-// Package tokenizer implements Hugging Face tokenizer.json tokenizers in
-// pure Go: byte-level BPE (Qwen, Llama-3, gpt-oss/o200k) and
-// SentencePiece-style BPE with byte fallback (Gemma, Llama-2/Mistral),
-// with added tokens, normalizers, pre-tokenizers, post-processors,
-// decoders and a streaming detokenizer.
-//
-// Behaviour follows the Rust tokenizers crate (what transformers and
-// mlx-lm run): component by component, the same matching and merge order,
-// the same lossy UTF-8 decoding. A Tokenizer is safe for concurrent use.
 package tokenizer
 
 import (
@@ -55,7 +46,8 @@ type Tokenizer struct {
 	post       postProcessor
 	decoder    decoder
 
-	bos, eos string
+	bos, eos   string
+	streamKind streamKind
 
 	work sync.Pool // *encodeWork
 }
@@ -95,6 +87,7 @@ type encodeWork struct {
 	segs   []segment
 	subs   []segment
 	pieces []piece
+	pre    preWork
 	bpe    bpeWork
 }
 
@@ -152,9 +145,13 @@ func (t *Tokenizer) encodePiece(ids []int32, p piece, w *encodeWork) []int32 {
 	if t.pre == nil {
 		return t.model.tokenize(ids, p.s, &w.bpe)
 	}
-	w.pieces = t.pre.preTokenize(w.pieces[:0], p)
+	w.pieces = t.pre.preTokenize(w.pieces[:0], p, &w.pre)
 	for _, q := range w.pieces {
-		ids = t.model.tokenize(ids, q.s, &w.bpe)
+		if q.byteLevel {
+			ids = t.model.tokenizeByteLevel(ids, q.s, &w.bpe)
+		} else {
+			ids = t.model.tokenize(ids, q.s, &w.bpe)
+		}
 	}
 	return ids
 }

@@ -494,6 +494,11 @@ func TestStreamDecoder(t *testing.T) {
 		{"bytelevel_emoji", bl, []int{0xF0, 0x9F, 0x91, 0x8D, idSpThe}, []string{"", "", "", "👍", " the", ""}},
 		{"bytelevel_incomplete_flush", bl, []int{'a', 0xE2, 0x82}, []string{"a", "", "", "\uFFFD"}},
 		{"bytelevel_invalid_then_ascii", bl, []int{0xE2, 'a'}, []string{"", "\uFFFDa", ""}},
+		// A stray continuation byte cannot be completed: no hold.
+		{"bytelevel_stray_byte", bl, []int{0x91, 'a'}, []string{"\uFFFD", "a", ""}},
+		// U+FFFD itself is text like any other.
+		{"bytelevel_replacement_char", bl, []int{0xEF, 0xBF, 0xBD, 'a'}, []string{"", "", "\uFFFD", "a", ""}},
+		{"bytelevel_after_replacement", bl, []int{0xEF, 0xBF, 0xBD, 0xEF, 0xBF, 0xBD, 0xF0, 0xA2, 0x8F, 0xBD}, []string{"", "", "\uFFFD", "", "", "\uFFFD", "", "", "", "\U000223FD", ""}},
 		// The SentencePiece decoder strips the first space only.
 		{"sp_strip_first_space", sp, []int{spSpAB, spSpHi, spSpAB}, []string{"ab", " hi", " ab", ""}},
 		{"sp_byte_fallback", sp, []int{spSpAB, spByte(0xE2), spByte(0x82), spByte(0xAC), spA}, []string{"ab", "", "", "€", "a", ""}},
