@@ -53,6 +53,10 @@ fuzz:
 	go test ./shared/health -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	go test ./shared/health -run '^$$' -fuzz FuzzWeightMapFiles -fuzztime $(FUZZTIME)
 	go test ./shared/jsonscan -run '^$$' -fuzz FuzzTopLevel -fuzztime $(FUZZTIME)
+	go test ./shared/tokenizer -run '^$$' -fuzz FuzzNew -fuzztime $(FUZZTIME)
+	go test ./shared/tokenizer -run '^$$' -fuzz FuzzEncode -fuzztime $(FUZZTIME)
+	go test ./shared/tokenizer -run '^$$' -fuzz FuzzFastSplit -fuzztime $(FUZZTIME)
+	go test ./shared/chattemplate -run '^$$' -fuzz FuzzRender -fuzztime $(FUZZTIME)
 
 ## demo: build everything and run list, show and health on the bundled demo cache.
 demo: build
