@@ -575,17 +575,11 @@ func buildNormalizer(raw []byte) (normalizer, error) {
 		}
 		return replaceNormalizer{m: m, content: *c.Content}, nil
 	case "Sequence":
-		var seq sequenceNormalizer
-		for _, r := range c.Normalizers {
-			n, err := buildNormalizer(r)
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
+		seq, err := buildSequence(c.Normalizers, buildNormalizer)
+		if err != nil {
+			return nil, err
 		}
-		return seq, nil
+		return sequenceNormalizer(seq), nil
 	}
 	return nil, &UnsupportedError{Component: "normalizer", Type: c.Type}
 }
@@ -695,17 +689,11 @@ func buildPreTokenizer(raw []byte) (preTokenizer, error) {
 		}
 		return funcPreTokenizer{f: func(r rune) bool { return r == d }, behavior: behaviorRemoved}, nil
 	case "Sequence":
-		var seq sequencePreTokenizer
-		for _, r := range c.Pretokenizers {
-			p, err := buildPreTokenizer(r)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
+		seq, err := buildSequence(c.Pretokenizers, buildPreTokenizer)
+		if err != nil {
+			return nil, err
 		}
-		return seq, nil
+		return sequencePreTokenizer(seq), nil
 	}
 	return nil, &UnsupportedError{Component: "pre_tokenizer", Type: c.Type}
 }
@@ -760,17 +748,11 @@ func buildDecoder(raw []byte) (decoder, error) {
 		}
 		return d, nil
 	case "Sequence":
-		var seq sequenceDecoder
-		for _, r := range c.Decoders {
-			d, err := buildDecoder(r)
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
+		seq, err := buildSequence(c.Decoders, buildDecoder)
+		if err != nil {
+			return nil, err
 		}
-		return seq, nil
+		return sequenceDecoder(seq), nil
 	}
 	return nil, &UnsupportedError{Component: "decoder", Type: c.Type}
 }
@@ -796,17 +778,11 @@ func buildPostProcessor(raw []byte) (postProcessor, error) {
 		}
 		return wrapProcessor{cls: cls, sep: sep}, nil
 	case "Sequence":
-		var seq sequenceProcessor
-		for _, r := range c.Processors {
-			p, err := buildPostProcessor(r)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
+		seq, err := buildSequence(c.Processors, buildPostProcessor)
+		if err != nil {
+			return nil, err
 		}
-		return seq, nil
+		return sequenceProcessor(seq), nil
 	}
 	return nil, &UnsupportedError{Component: "post_processor", Type: c.Type}
 }
@@ -935,4 +911,22 @@ func configToken(raw json.RawMessage) string {
 		return obj.Content
 	}
 	return ""
+}
+
+// buildSequence builds the members of a Sequence component with build,
+// dropping null members (a "null" component builds to nil).
+func buildSequence[T any](raws []json.RawMessage, build func([]byte) (T, error)) ([]T, error) {
+	var seq []T
+	for _, r := range raws {
+		c, err := build(r)
+		if err != nil {
+			return nil, err
+		}
+		// An interface compared with nil, never with ==: a member may be
+		// a slice type (a nested Sequence), which == would panic on.
+		if any(c) != nil {
+			seq = append(seq, c)
+		}
+	}
+	return seq, nil
 }
