@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/mlxk/mlxk/shared/buildinfo"
 	"github.com/mlxk/mlxk/shared/cli"
@@ -81,10 +80,7 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 		return mlxkerr.Usagef("clone takes a model and an optional target folder (usage: %s)", usage)
 	}
 	ref := modelref.Parse(pos[0])
-	repo := ref.Name
-	if !strings.Contains(repo, "/") {
-		repo = modelref.DefaultOrg + "/" + repo
-	}
+	repo, badName := modelref.HubRepoID(ref.Name)
 	target := path.Base(repo)
 	if home := env.Getenv("MLXK_WORKSPACE_HOME"); home != "" {
 		target = filepath.Join(home, target)
@@ -105,8 +101,8 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 		_ = envelope.Write(env.Stdout, envelope.Failure("clone", e, data))
 		return cli.Reported{Code: 1}
 	}
-	if err := modelref.ValidateRepoID(repo); err != nil {
-		return fail("error", mlxkerr.New("ValidationError", "Invalid model name: %s", err.(*modelref.InvalidNameError).Reason))
+	if badName != nil {
+		return fail("error", mlxkerr.New("ValidationError", "Invalid model name: %s", badName.(*modelref.InvalidNameError).Reason))
 	}
 	if err := checkTarget(abs); err != nil {
 		return fail("error", err)

@@ -83,14 +83,8 @@ func runPull(ctx context.Context, env cli.Env, verb string, args []string) error
 
 	spec := pos[0]
 	ref := modelref.Parse(spec)
-	repo := strings.TrimSpace(ref.Name)
-	if repo == "" {
-		return fail("error", mlxkerr.New(errValidation, "Invalid model name: empty"))
-	}
-	if !strings.Contains(repo, "/") {
-		repo = modelref.DefaultOrg + "/" + repo // a bare name means an MLX community model
-	}
-	if err := modelref.ValidateRepoID(repo); err != nil {
+	repo, err := modelref.HubRepoID(ref.Name)
+	if err != nil {
 		return fail("error", mlxkerr.New(errValidation, "Invalid model name: %s", err.(*modelref.InvalidNameError).Reason))
 	}
 	data.Model = &repo

@@ -63,16 +63,8 @@ func (h *Hub) serveCreateRepo(w http.ResponseWriter, r *http.Request, c caller, 
 		Private    *bool  `json:"private"`
 		Visibility string `json:"visibility"`
 	}
-	if herr := readJSON(w, r, 1<<20, &req, false); herr != nil {
-		herr.write(w)
-		return
-	}
-	id, herr := req.id(c)
-	if herr == nil {
-		herr = h.canWrite(c, namespace(id))
-	}
-	if herr != nil {
-		herr.write(w)
+	id, ok := h.decodeRepoRequest(w, r, c, &req)
+	if !ok {
 		return
 	}
 	// Python >= 1.9 sends visibility, older clients private; both count.
@@ -108,16 +100,8 @@ func (h *Hub) serveCreateRepo(w http.ResponseWriter, r *http.Request, c caller, 
 // serveDeleteRepo answers DELETE /api/repos/delete (§4.2).
 func (h *Hub) serveDeleteRepo(w http.ResponseWriter, r *http.Request, c caller, m match) {
 	var req repoRef
-	if herr := readJSON(w, r, 1<<20, &req, false); herr != nil {
-		herr.write(w)
-		return
-	}
-	id, herr := req.id(c)
-	if herr == nil {
-		herr = h.canWrite(c, namespace(id))
-	}
-	if herr != nil {
-		herr.write(w)
+	id, ok := h.decodeRepoRequest(w, r, c, &req)
+	if !ok {
 		return
 	}
 	h.mu.Lock()
@@ -147,4 +131,25 @@ func (h *Hub) updateRepo(id string, change func(next *repo) *hubError) *hubError
 	}
 	h.repos[id] = next
 	return nil
+}
+
+// decodeRepoRequest decodes a JSON body naming a repo (repoRef fields) into req
+// and checks the caller may write to its namespace; on failure it writes
+// the Hub's error and returns false.
+func (h *Hub) decodeRepoRequest(w http.ResponseWriter, r *http.Request, c caller, req interface {
+	id(caller) (string, *hubError)
+}) (string, bool) {
+	if herr := readJSON(w, r, 1<<20, req, false); herr != nil {
+		herr.write(w)
+		return "", false
+	}
+	id, herr := req.id(c)
+	if herr == nil {
+		herr = h.canWrite(c, namespace(id))
+	}
+	if herr != nil {
+		herr.write(w)
+		return "", false
+	}
+	return id, true
 }

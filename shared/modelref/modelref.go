@@ -128,3 +128,14 @@ func IsCommitHash(s string) bool {
 	}
 	return true
 }
+
+// HubRepoID turns a name typed for pull or clone into a Hub repo id: a
+// bare name (no "/") means an MLX community model, and the result must be
+// a valid repo id (*InvalidNameError otherwise).
+func HubRepoID(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name != "" && !strings.Contains(name, "/") {
+		name = DefaultOrg + "/" + name
+	}
+	return name, ValidateRepoID(name)
+}
