@@ -9,7 +9,7 @@ BINARIES := mlxk-list mlxk-health mlxk-pull mlxk-push mlxk-clone mlxk-run mlxk-s
 MODULES  := shared $(BINARIES) testscripts
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
-.PHONY: all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull bench-tokenizer clean
+.PHONY: goldens all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull bench-tokenizer clean
 
 all: build
 
@@ -57,6 +57,18 @@ fuzz:
 	go test ./shared/tokenizer -run '^$$' -fuzz FuzzEncode -fuzztime $(FUZZTIME)
 	go test ./shared/tokenizer -run '^$$' -fuzz FuzzFastSplit -fuzztime $(FUZZTIME)
 	go test ./shared/chattemplate -run '^$$' -fuzz FuzzRender -fuzztime $(FUZZTIME)
+	go test ./shared/safetensors -run '^$$' -fuzz FuzzParseHeader -fuzztime $(FUZZTIME)
+	go test ./shared/safetensors -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
+	go test ./shared/quant -run '^$$' -fuzz FuzzQuantRoundTrip -fuzztime $(FUZZTIME)
+	go test ./shared/mlxconvert -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
+
+	go test ./shared/engine/model -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
+
+## goldens: regenerate the engine's golden logits with the independent torch
+## reference (needs Debian's python3-torch and python3-numpy; not run by CI).
+goldens:
+	d=$$(mktemp -d) && go run ./shared/engine/testmodel/cmd/gentestmodels -out $$d >/dev/null && \
+		/usr/bin/python3 shared/engine/testdata/ref/golden.py $$d shared/engine/testdata/golden; rc=$$?; rm -rf $$d; exit $$rc
 
 ## demo: build everything and run list, show and health on the bundled demo cache.
 demo: build

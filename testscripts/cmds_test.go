@@ -22,6 +22,8 @@ import (
 
 	"github.com/mlxk/mlxk/shared/cachewrite"
 	"github.com/mlxk/mlxk/shared/hubcache"
+
+	"github.com/mlxk/mlxk/shared/engine/testmodel"
 )
 
 // cmdMkcache lays a folder of the script out as a model in the hub cache,
@@ -434,4 +436,19 @@ func cmdShortSHA(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: shortsha COMMIT")
 	}
 	ts.Setenv("SHORT", args[0][:7])
+}
+
+// cmdMkTestModel writes one of the engine's generated test models
+// (shared/engine/testmodel) into a folder: mktestmodel name dir.
+func cmdMkTestModel(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mktestmodel name dir")
+	}
+	spec, ok := testmodel.Lookup(args[0])
+	if !ok {
+		ts.Fatalf("no test model %q", args[0])
+	}
+	dir := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(dir, 0o777))
+	ts.Check(testmodel.Write(dir, spec))
 }

@@ -99,6 +99,7 @@ func TestScripts(t *testing.T) {
 			"mksafetensors": cmdMkSafetensors,
 			"shortsha":      cmdShortSHA,
 			"hub":           cmdHub,
+			"mktestmodel":   cmdMkTestModel,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -1,5 +1,6 @@
-// Package clonecmd implements the mlxk-clone binary: `clone` copies a model
-// from the Hub into a workspace folder of real files.
+// Package clonecmd implements the mlxk-clone binary, the verbs that make
+// workspaces: `clone` copies a model from the Hub into a workspace folder of
+// real files; `convert` writes a quantized (or re-typed) MLX copy of a model.
 package clonecmd
 
 import (
@@ -32,7 +33,7 @@ import (
 // Program is the mlxk-clone binary.
 var Program = cli.Program{
 	Name:  "mlxk-clone",
-	Verbs: []cli.Verb{{Name: "clone", Usage: usage, Run: run}},
+	Verbs: []cli.Verb{{Name: "clone", Usage: usage, Run: run}, {Name: "convert", Usage: convertUsage, Run: runConvert}},
 }
 
 // Main runs mlxk-clone with the process environment.

@@ -1,20 +1,223 @@
-// Package runcmd implements the mlxk-run binary.
+// Package runcmd implements the mlxk-run binary: `run` generates text from
+// a cached model (or a workspace folder) with the native engine, single
+// shot or as an interactive chat.
 package runcmd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/mlxk/mlxk/shared/cli"
+	"github.com/mlxk/mlxk/shared/engine"
+	"github.com/mlxk/mlxk/shared/engine/sample"
+	"github.com/mlxk/mlxk/shared/hubcache"
+	"github.com/mlxk/mlxk/shared/mlxkerr"
+	"github.com/mlxk/mlxk/shared/modelinfo"
+	"github.com/mlxk/mlxk/shared/textgen"
+	"github.com/mlxk/mlxk/shared/workspace"
 )
 
 // Program is the mlxk-run binary.
 var Program = cli.Program{
 	Name:  "mlxk-run",
-	Verbs: []cli.Verb{cli.NotImplemented("run", "run <model> [prompt…] [--json]")},
+	Verbs: []cli.Verb{{Name: "run", Usage: usage, Run: run}},
 }
 
 // Main runs mlxk-run with the process environment.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return Program.Main(ctx, cli.OSEnv(stdin, stdout, stderr), args)
+}
+
+const usage = "run <model|./workspace> [prompt…|-] [--system S] [--max-tokens N] [--temperature T] [--top-p P] " +
+	"[--top-k K] [--min-p M] [--repetition-penalty R] [--seed N] [--stop S]… [--no-stream] [--no-chat-template] " +
+	"[--no-reasoning] [--verbose] [--json|--jsonl]"
+
+// Error types of run. mlx-knife 2.0.3 reports every failure as
+// execution_error; resolution failures keep the cache's own types.
+const (
+	errExecution    = "execution_error"
+	errIncompatible = "model_incompatible"
+	errUnhealthy    = "model_unhealthy"
+	errInterrupted  = "interrupted"
+)
+
+// options are the parsed flags of one run.
+type options struct {
+	system           string
+	maxTokens        int
+	params           sample.Params
+	stops            []string
+	noStream         bool
+	noChatTemplate   bool
+	noReasoning      bool
+	verbose          bool
+	mode             cli.Mode
+	seed             int64
+	interruptMessage string
+}
+
+func run(ctx context.Context, env cli.Env, verb string, args []string) error {
+	fs := cli.NewFlags(verb, usage)
+	o := &options{}
+	fs.StringVar(&o.system, "system", "", "system prompt")
+	fs.IntVar(&o.maxTokens, "max-tokens", 0, "most tokens to generate (default: the rest of the context)")
+	temp := fs.Float64("temperature", 0.7, "sampling temperature; 0 picks the most likely token")
+	topP := fs.Float64("top-p", 0.9, "nucleus sampling mass (1 turns it off)")
+	topK := fs.Int("top-k", 0, "keep the K most likely tokens (0 turns it off)")
+	minP := fs.Float64("min-p", 0, "drop tokens below this fraction of the top probability")
+	rep := fs.Float64("repetition-penalty", 1.1, "penalty for tokens among the last 20 (1 turns it off)")
+	fs.Int64Var(&o.seed, "seed", -1, "random seed for reproducible sampling")
+	fs.Func("stop", "stop generating at this text (repeatable)", func(s string) error {
+		o.stops = append(o.stops, s)
+		return nil
+	})
+	fs.BoolVar(&o.noStream, "no-stream", false, "print the answer when it is complete")
+	fs.BoolVar(&o.noChatTemplate, "no-chat-template", false, "send the prompt as typed, without the chat template")
+	fs.BoolVar(&o.noReasoning, "no-reasoning", false, "hide the model's reasoning")
+	fs.BoolVar(&o.verbose, "verbose", false, "print load time, token counts, speeds and memory on stderr")
+	out := fs.OutputFlags("print one JSON record per token, then the envelope")
+	pos, err := fs.Parse(env, args)
+	if err != nil {
+		return err
+	}
+	o.mode = out.Mode()
+	if len(pos) < 1 {
+		return mlxkerr.Usagef("run needs a model (usage: %s)", usage)
+	}
+	if o.maxTokens < 0 {
+		return mlxkerr.Usagef("--max-tokens must be positive")
+	}
+	o.params = sample.Params{Temperature: float32(*temp), TopP: float32(*topP), TopK: *topK,
+		MinP: float32(*minP), RepetitionPenalty: float32(*rep)}
+	if *rep == 1 {
+		o.params.RepetitionPenalty = 0
+	}
+	if o.seed >= 0 {
+		s := uint64(o.seed)
+		o.params.Seed = &s
+	}
+	if err := validParams(o.params); err != nil {
+		return mlxkerr.Usagef("%v", err)
+	}
+
+	spec := pos[0]
+	prompt, interactive, err := readPrompt(env, pos[1:])
+	if err != nil {
+		return err
+	}
+	if interactive && o.mode != cli.Human {
+		return mlxkerr.New(mlxkerr.CommandError, "interactive mode is not compatible with JSON output; give a prompt")
+	}
+
+	dir, err := locate(env, spec)
+	if err != nil {
+		return err
+	}
+	if o.verbose {
+		fmt.Fprintf(env.Stderr, "Loading model from %s...\n", dir)
+	}
+	m, err := textgen.Load(ctx, engine.Native{}, dir, engine.LoadOptions{})
+	if err != nil {
+		return mlxkerr.Wrap(errExecution, err, "load %s", spec)
+	}
+	defer m.Close()
+	if o.verbose {
+		printLoadInfo(env.Stderr, m)
+	}
+	r := &runner{env: env, o: o, m: m, spec: spec}
+	if interactive {
+		return r.chat(ctx)
+	}
+	return r.single(ctx, prompt)
+}
+
+// readPrompt joins the positional prompt words; "-" reads stdin first
+// (`cat doc.txt | mlxk run m - "summarize"` puts the document, a blank
+// line, then the instruction). No words at all means interactive chat.
+func readPrompt(env cli.Env, words []string) (string, bool, error) {
+	if len(words) == 0 {
+		return "", true, nil
+	}
+	if words[0] != "-" {
+		return strings.Join(words, " "), false, nil
+	}
+	b, err := io.ReadAll(env.Stdin)
+	if err != nil {
+		return "", false, mlxkerr.Wrap(errExecution, err, "read prompt from stdin")
+	}
+	p := strings.TrimRight(string(b), "\n")
+	if rest := strings.Join(words[1:], " "); rest != "" {
+		p += "\n\n" + rest
+	}
+	return p, false, nil
+}
+
+// locate finds the model folder and refuses, before anything is loaded,
+// models that are missing, ambiguous, unhealthy or not runnable.
+func locate(env cli.Env, spec string) (string, error) {
+	var model modelinfo.Model
+	var dir string
+	if workspace.IsExplicitPath(spec) {
+		st, err := os.Stat(spec)
+		if err != nil || !st.IsDir() {
+			return "", mlxkerr.New(mlxkerr.ModelNotFound, "%s is not a model folder", spec)
+		}
+		model, _ = modelinfo.DescribeWorkspace(spec)
+		dir = spec
+	} else {
+		cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
+		res, err := cache.Resolve(spec)
+		if err != nil {
+			return "", err
+		}
+		if !res.HasSnapshot {
+			return "", mlxkerr.New(mlxkerr.ModelNotFound, "model %s has no snapshot in the cache; try: mlxk pull %s", res.Repo.ID, res.Repo.ID)
+		}
+		model, _ = modelinfo.Describe(res)
+		dir = res.Path()
+	}
+	reason := ""
+	if model.Reason != nil {
+		reason = *model.Reason
+	}
+	if model.Health != "healthy" {
+		return "", mlxkerr.New(errUnhealthy, "model %s is not healthy: %s", model.Name, reason)
+	}
+	if !model.RuntimeCompatible {
+		return "", mlxkerr.New(errIncompatible, "model %s is not compatible: %s", model.Name, reason)
+	}
+	return dir, nil
+}
+
+func printLoadInfo(w io.Writer, m *textgen.Model) {
+	info := m.Engine.Info()
+	fmt.Fprintf(w, "Model loaded in %.1fs (%s, %s, %.1f MB of weights)\n", m.LoadTime.Seconds(),
+		info.ModelType, info.Quantization, float64(info.Estimate.WeightBytes)/1e6)
+	fmt.Fprintf(w, "Model context length: %d tokens\n", m.ContextLength)
+	var stops []string
+	for _, id := range m.EOS {
+		s, _ := m.Tok.Token(int(id))
+		stops = append(stops, fmt.Sprintf("%d %q", id, s))
+	}
+	fmt.Fprintf(w, "Stop tokens: [%s]\n", strings.Join(stops, ", "))
+}
+
+var errInterrupt = errors.New("generation interrupted by user")
+
+// validParams checks sampling settings and names the flag that is wrong.
+func validParams(p sample.Params) error {
+	err := p.Validate()
+	var pe *sample.ParamError
+	if errors.As(err, &pe) {
+		flag := map[string]string{"Temperature": "temperature", "TopP": "top-p", "TopK": "top-k", "MinP": "min-p",
+			"RepetitionPenalty": "repetition-penalty"}[pe.Field]
+		if flag != "" {
+			return fmt.Errorf("--%s %s: %s", flag, pe.Value, pe.Reason)
+		}
+	}
+	return err
 }

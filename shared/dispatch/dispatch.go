@@ -23,17 +23,18 @@ import (
 
 // Owners maps each built-in verb to the binary that implements it.
 var Owners = map[string]string{
-	"list":   "mlxk-list",
-	"show":   "mlxk-list",
-	"health": "mlxk-health",
-	"pull":   "mlxk-pull",
-	"rm":     "mlxk-pull",
-	"prune":  "mlxk-pull",
-	"push":   "mlxk-push",
-	"clone":  "mlxk-clone",
-	"run":    "mlxk-run",
-	"serve":  "mlxk-serve",
-	"server": "mlxk-serve",
+	"list":    "mlxk-list",
+	"show":    "mlxk-list",
+	"health":  "mlxk-health",
+	"pull":    "mlxk-pull",
+	"rm":      "mlxk-pull",
+	"prune":   "mlxk-pull",
+	"push":    "mlxk-push",
+	"clone":   "mlxk-clone",
+	"convert": "mlxk-clone",
+	"run":     "mlxk-run",
+	"serve":   "mlxk-serve",
+	"server":  "mlxk-serve",
 }
 
 // Dispatcher holds what the front door needs from its process.
@@ -63,6 +64,7 @@ Cache:
 Workspaces:
   push <dir> <org/name> upload a workspace to the Hub
   clone <model> [dir]   copy a model out of the Hub into a workspace
+  convert <model> <dir> write an MLX copy, quantized (--quantize N) or re-typed (--dtype)
 Inference:
   run <model> [prompt]  run a model
   serve                 OpenAI-compatible server (alias: server)

@@ -87,6 +87,7 @@ func TestExecArgv(t *testing.T) {
 		{[]string{"rm", "m", "-f"}, "/fake/bin/mlxk-pull", []string{"mlxk-pull", "rm", "m", "-f"}},
 		{[]string{"push", "./ws", "org/m", "--private"}, "/fake/bin/mlxk-push", []string{"mlxk-push", "push", "./ws", "org/m", "--private"}},
 		{[]string{"clone", "m"}, "/fake/bin/mlxk-clone", []string{"mlxk-clone", "clone", "m"}},
+		{[]string{"--json", "convert", "m", "out", "--quantize", "4"}, "/fake/bin/mlxk-clone", []string{"mlxk-clone", "convert", "--json", "m", "out", "--quantize", "4"}},
 		{[]string{"run", "m", "hello", "world"}, "/fake/bin/mlxk-run", []string{"mlxk-run", "run", "m", "hello", "world"}},
 		{[]string{"server", "--port", "9"}, "/fake/bin/mlxk-serve", []string{"mlxk-serve", "server", "--port", "9"}},
 		{[]string{"serve"}, "/fake/bin/mlxk-serve", []string{"mlxk-serve", "serve"}},
@@ -370,7 +371,7 @@ func TestOwners(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
 		"list": "mlxk-list", "show": "mlxk-list", "health": "mlxk-health", "pull": "mlxk-pull", "rm": "mlxk-pull", "prune": "mlxk-pull",
-		"push": "mlxk-push", "clone": "mlxk-clone", "run": "mlxk-run", "serve": "mlxk-serve", "server": "mlxk-serve",
+		"push": "mlxk-push", "clone": "mlxk-clone", "convert": "mlxk-clone", "run": "mlxk-run", "serve": "mlxk-serve", "server": "mlxk-serve",
 	}
 	if len(dispatch.Owners) != len(want) {
 		t.Errorf("Owners = %v", dispatch.Owners)

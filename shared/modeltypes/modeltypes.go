@@ -16,6 +16,10 @@ var supported = map[string]string{
 	"qwen2":   "llama",
 	"qwen3":   "llama",
 	"phi3":    "llama",
+	// Gemma: (1+w) norms, scaled embeddings, four norms per block, GELU.
+	"gemma2":      "gemma",
+	"gemma3":      "gemma",
+	"gemma3_text": "gemma",
 }
 
 // Supported reports whether the engine runs models of this type.

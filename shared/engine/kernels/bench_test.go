@@ -1,0 +1,133 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mlxk/mlxk/shared/floatx"
+)
+
+// Benchmarks over the linear layers of Qwen2.5-0.5B (hidden 896,
+// intermediate 4864, 24 layers, 14/2 heads of 64, vocabulary 151936, tied)
+// in MLX 4-bit group 64 with bf16 scales. Every layer has its own
+// matrices, so weights stream from memory as in a real decode step.
+//
+//	GOEXPERIMENT=simd go test ./shared/engine/kernels -run '^$' -bench Qwen
+
+type benchLayer struct{ q, k, v, o, gate, up, down *Matrix }
+
+func randomQuantMatrix(rng *rand.Rand, rows, cols, bits, group int) *Matrix {
+	packed := make([]byte, rows*cols*bits/8)
+	for i := 0; i+8 <= len(packed); i += 8 {
+		binary.LittleEndian.PutUint64(packed[i:], rng.Uint64())
+	}
+	ng := rows * cols / group
+	scales, biases := make([]byte, 2*ng), make([]byte, 2*ng)
+	for i := 0; i < ng; i++ {
+		binary.LittleEndian.PutUint16(scales[2*i:], floatx.F32ToBF16(float32(rng.NormFloat64()*0.01)))
+		binary.LittleEndian.PutUint16(biases[2*i:], floatx.F32ToBF16(float32(rng.NormFloat64()*0.1)))
+	}
+	m, err := NewAffine(rows, cols, bits, group, packed, BF16, scales, biases)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func qwenLayers(bits int) ([]benchLayer, *Matrix) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	const H, I, KV = 896, 4864, 128
+	layers := make([]benchLayer, 24)
+	for i := range layers {
+		layers[i] = benchLayer{
+			q: randomQuantMatrix(rng, H, H, bits, 64), k: randomQuantMatrix(rng, KV, H, bits, 64),
+			v: randomQuantMatrix(rng, KV, H, bits, 64), o: randomQuantMatrix(rng, H, H, bits, 64),
+			gate: randomQuantMatrix(rng, I, H, bits, 64), up: randomQuantMatrix(rng, I, H, bits, 64),
+			down: randomQuantMatrix(rng, H, I, bits, 64),
+		}
+	}
+	return layers, randomQuantMatrix(rng, 151936, H, bits, 64)
+}
+
+func benchDecode(b *testing.B, bits int, exact, fused bool, workers int) {
+	layers, head := qwenLayers(bits)
+	pool := NewPoolWith(PoolOptions{Workers: workers, Exact: exact})
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := randVec(rng, 4864)
+	q, k, v := make([]float32, 896), make([]float32, 128), make([]float32, 128)
+	o, g, u := make([]float32, 896), make([]float32, 4864), make([]float32, 4864)
+	logits := make([]float32, 151936)
+	var bytes int64
+	for _, l := range layers {
+		for _, m := range []*Matrix{l.q, l.k, l.v, l.o, l.gate, l.up, l.down} {
+			bytes += m.Bytes()
+		}
+	}
+	bytes += head.Bytes()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, l := range layers {
+			if fused {
+				MatMulFused(pool, []*Matrix{l.q, l.k, l.v}, [][]float32{q, k, v}, x, 1)
+			} else {
+				MatMul(pool, l.q, q, x, 1)
+				MatMul(pool, l.k, k, x, 1)
+				MatMul(pool, l.v, v, x, 1)
+			}
+			MatMul(pool, l.o, o, x, 1)
+			if fused {
+				MatMulFused(pool, []*Matrix{l.gate, l.up}, [][]float32{g, u}, x, 1)
+			} else {
+				MatMul(pool, l.gate, g, x, 1)
+				MatMul(pool, l.up, u, x, 1)
+			}
+			MatMul(pool, l.down, o, x, 1)
+		}
+		MatMul(pool, head, logits, x, 1)
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(1/sec, "tok/s")
+	b.ReportMetric(float64(bytes)/sec/1e9, "GB/s")
+}
+
+func BenchmarkQwenDecode4bit(b *testing.B)        { benchDecode(b, 4, false, true, 0) }
+func BenchmarkQwenDecode4bitUnfused(b *testing.B) { benchDecode(b, 4, false, false, 0) }
+func BenchmarkQwenDecode4bit1T(b *testing.B)      { benchDecode(b, 4, false, true, 1) }
+func BenchmarkQwenDecode4bitExact(b *testing.B)   { benchDecode(b, 4, true, true, 0) }
+func BenchmarkQwenDecode8bit(b *testing.B)        { benchDecode(b, 8, false, true, 0) }
+
+// BenchmarkPoolRun measures one dispatch of trivial work: the fixed cost
+// a product pays for going parallel.
+func BenchmarkPoolRun(b *testing.B) {
+	p := NewPool(0)
+	defer p.Close()
+	var sink [8]int64
+	for b.Loop() {
+		p.Run(p.Workers(), func(i int) { sink[i]++ })
+	}
+}
+
+// BenchmarkMatVecL3 times one cache-resident 4864×896 product on one
+// thread: the compute speed of a kernel, free of memory bandwidth.
+func BenchmarkMatVecL3(b *testing.B) {
+	for _, c := range []struct {
+		name       string
+		rows, cols int
+		bits       int
+		exact      bool
+	}{{"4bit", 4864, 896, 4, false}, {"4bit-down", 896, 4864, 4, false}, {"8bit", 4864, 896, 8, false}, {"4bit-exact", 4864, 896, 4, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			m := randomQuantMatrix(rng, c.rows, c.cols, c.bits, 64)
+			pool := NewPoolWith(PoolOptions{Workers: 1, Exact: c.exact})
+			x := randVec(rng, c.cols)
+			out := make([]float32, c.rows)
+			for b.Loop() {
+				MatMul(pool, m, out, x, 1)
+			}
+			b.ReportMetric(float64(m.Bytes())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}

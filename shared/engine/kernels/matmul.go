@@ -1,0 +1,166 @@
+package kernels
+
+// MatMul computes out[i] = W · x[i] for n activation vectors: x is
+// [n, Cols] and out is [n, Rows], both row-major. With n == 1 it is the
+// matrix-vector product of a decode step; with n > 1 each block of weight
+// rows is read once and reused for all n vectors (prefill, batched
+// decode).
+//
+// On a pool that is not Exact, 4- and 8-bit affine weights are multiplied
+// with activations quantized to int8 per 32 values (see PoolOptions).
+func MatMul(p *Pool, m *Matrix, out, x []float32, n int) {
+	MatMulFused(p, []*Matrix{m}, [][]float32{out}, x, n)
+}
+
+// MatMulFused computes outs[j][i] = ms[j] · x[i] for matrices that read
+// the same input (q/k/v projections, gate/up): the input is quantized
+// once and all rows of all matrices are spread over the workers in one
+// dispatch. Every matrix must have the same number of columns.
+func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
+	if len(ms) == 0 || n <= 0 {
+		return
+	}
+	cols := ms[0].Cols
+	if len(outs) != len(ms) {
+		panic("kernels.MatMulFused: one output per matrix")
+	}
+	for j, m := range ms {
+		if m.Cols != cols {
+			panic("kernels.MatMulFused: matrices differ in columns")
+		}
+		if len(outs[j]) < n*m.Rows {
+			panic("kernels.MatMulFused: output buffer too small")
+		}
+	}
+	if len(x) < n*cols {
+		panic("kernels.MatMulFused: activation buffer too small")
+	}
+	k := kernelsFor(p)
+	exact := p.Exact()
+
+	// Quantize the activations once if any matrix takes the int8 path.
+	var a *actQ
+	for _, m := range ms {
+		if !exact && m.int8Path() {
+			if a == nil {
+				if p != nil {
+					p.mm.Lock()
+					defer p.mm.Unlock()
+					a = &p.scratch.a
+				} else {
+					a = new(actQ)
+				}
+				a.reset(n, cols)
+				quantizeActs(p, k, a, x)
+			}
+			if m.Bits == 4 && k.nibbles {
+				a.ensureQ4()
+			}
+		}
+	}
+
+	tasks := planTasks(ms, n, p.Workers())
+	p.Run(len(tasks), func(i int) {
+		t := tasks[i]
+		m, out := ms[t.mat], outs[t.mat]
+		switch {
+		case !exact && m.int8Path():
+			f := k.affine8
+			if m.Bits == 4 {
+				f = k.affine4
+			}
+			for tok := 0; tok < n; tok++ {
+				f(m, a, tok, out[tok*m.Rows:(tok+1)*m.Rows], t.lo, t.hi)
+			}
+		case m.Format == Affine:
+			k.affineExact(m, out, x, n, t.lo, t.hi)
+		default:
+			k.dense(m, out, x, n, t.lo, t.hi)
+		}
+	})
+}
+
+// int8Path reports whether the matrix has an int8-activation kernel.
+func (m *Matrix) int8Path() bool {
+	return m.Format == Affine && (m.Bits == 4 || m.Bits == 8)
+}
+
+// task is a range of rows of one matrix.
+type task struct {
+	mat, lo, hi int
+}
+
+// planTasks cuts the rows of all matrices into about four ranges per
+// worker (ranges are claimed dynamically, so a descheduled worker costs
+// little), each at least 64 rows and aligned to 8.
+func planTasks(ms []*Matrix, n, workers int) []task {
+	total := 0
+	for _, m := range ms {
+		total += m.Rows
+	}
+	per := 4
+	if workers == 1 {
+		per = 1
+	}
+	chunk := max(64, roundUp((total+workers*per-1)/(workers*per), 8))
+	var tasks []task
+	for j, m := range ms {
+		for lo := 0; lo < m.Rows; lo += chunk {
+			tasks = append(tasks, task{mat: j, lo: lo, hi: min(lo+chunk, m.Rows)})
+		}
+	}
+	return tasks
+}
+
+// quantizeActs fills a.q and a.d from x, spread over the pool when there
+// are many vectors (prefill).
+func quantizeActs(p *Pool, k *kernelSet, a *actQ, x []float32) {
+	parts := 1
+	if a.n >= 16 {
+		parts = p.Workers()
+	}
+	p.Run(parts, func(i int) {
+		t0, t1 := i*a.n/parts, (i+1)*a.n/parts
+		for t := t0; t < t1; t++ {
+			k.quantize(a.q[t*a.kp:(t+1)*a.kp], a.d[t*a.units:(t+1)*a.units], a.s[t*a.units:(t+1)*a.units], x[t*a.cols:(t+1)*a.cols])
+		}
+	})
+}
+
+// kernelSet holds the implementation of each kernel: SIMD where the CPU
+// and the build allow, the portable Go otherwise.
+type kernelSet struct {
+	affine4, affine8 func(m *Matrix, a *actQ, t int, out []float32, lo, hi int)
+	affineExact      func(m *Matrix, out, x []float32, n, lo, hi int)
+	dense            func(m *Matrix, out, x []float32, n, lo, hi int)
+	quantize         func(q []int8, d, s []float32, x []float32)
+	sum              func(x []float32) float32
+	nibbles          bool // affine4 reads actQ.q4
+}
+
+// genericKernels returns the portable kernel set.
+func genericKernels() *kernelSet {
+	return &kernelSet{
+		affine4:     affineInt8RowsGeneric,
+		affine8:     affineInt8RowsGeneric,
+		affineExact: affineExactRowsGeneric,
+		dense:       denseRowsGeneric,
+		quantize:    quantizeVecGeneric,
+		sum:         sumGeneric,
+	}
+}
+
+func kernelsFor(p *Pool) *kernelSet {
+	if p != nil && p.k != nil {
+		return p.k
+	}
+	return bestKernels()
+}
+
+// bestKernels returns the SIMD kernels when available, else the generic ones.
+func bestKernels() *kernelSet {
+	if k := simdKernels(); k != nil {
+		return k
+	}
+	return genericKernels()
+}

@@ -1,0 +1,621 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// AVX2+FMA kernels (Go's experimental simd/archsimd). Rules that keep
+// them fast, learnt the hard way (docs/performance.md):
+//   - no scalar float arithmetic inside a vector loop: Go emits legacy-SSE
+//     instructions for it, and mixing those with 256-bit AVX cost 40-60x;
+//     scales are converted eight at a time, sums are reduced eight rows at
+//     a time, and results leave the registers by vector stores;
+//   - shifts by a vector of counts, not by an immediate;
+//   - only AVX/AVX2/FMA instructions: every method used here is documented
+//     "CPU Feature: AVX", "AVX2" or "FMA" (the test TestNoAVX512 checks
+//     the file).
+
+type f32x8 = archsimd.Float32x8
+type i32x8 = archsimd.Int32x8
+
+// simdOK reports whether the CPU runs the kernels of this file.
+func simdOK() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
+
+// simdKernels returns the AVX2 kernel set, or nil when the CPU lacks
+// AVX2 or FMA.
+func simdKernels() *kernelSet {
+	if !simdOK() {
+		return nil
+	}
+	k := genericKernels()
+	k.affine4 = affine4RowsSIMD
+	k.affine8 = affine8RowsSIMD
+	k.quantize = quantizeVecSIMD
+	k.dense = denseRowsSIMD
+	k.affineExact = affineExactRowsSIMD
+	k.nibbles = true
+	return k
+}
+
+// consts are the vector constants of the kernels, built once per call,
+// and a little scratch for the rare loads that would cross the end of a
+// slice.
+type consts struct {
+	low4   archsimd.Uint8x32 // 0x0f
+	four   archsimd.Uint32x8 // shift counts
+	sixt   archsimd.Uint32x8
+	thirt  archsimd.Uint32x8
+	ones16 archsimd.Int16x16
+	flip   archsimd.Uint8x32 // 0x80
+	perm4  archsimd.Uint32x8 // unit order of the 4-bit kernel: 0,2,4,6,1,3,5,7
+	perm   archsimd.Uint32x8 // groupPerm of the matrix at hand
+	c128   f32x8
+	// f16 conversion
+	f16mag  archsimd.Uint32x8 // 0x7fff
+	f16sign archsimd.Uint32x8 // 0x8000
+	f16mul  f32x8             // 2^112
+	f16inf  archsimd.Int32x8  // 0x0f7fffff: above this the half was Inf/NaN
+	f16exp  archsimd.Uint32x8 // 224<<23
+
+	lanes [16]int32 // 8 × -1 then 8 × 0: lane masks
+	tmp   [32]byte
+}
+
+// init fills the constants; perm becomes k.perm. Kernels declare k, their
+// vector arrays and every scalar table before calling init: once 256-bit
+// registers are in use, a legacy-SSE instruction (Go copies and zeroes
+// small arrays with them) costs hundreds of cycles on the machines
+// measured.
+func (k *consts) init(perm *[8]uint32) {
+	k.low4 = archsimd.BroadcastUint8x32(0x0f)
+	k.four = archsimd.BroadcastUint32x8(4)
+	k.sixt = archsimd.BroadcastUint32x8(16)
+	k.thirt = archsimd.BroadcastUint32x8(13)
+	k.ones16 = archsimd.BroadcastInt16x16(1)
+	k.flip = archsimd.BroadcastUint8x32(0x80)
+	k.perm4 = archsimd.LoadUint32x8(&[8]uint32{0, 2, 4, 6, 1, 3, 5, 7})
+	k.perm = archsimd.LoadUint32x8(perm)
+	k.c128 = archsimd.BroadcastFloat32x8(128)
+	k.f16mag = archsimd.BroadcastUint32x8(0x7fff)
+	k.f16sign = archsimd.BroadcastUint32x8(0x8000)
+	k.f16mul = archsimd.BroadcastFloat32x8(0x1p112)
+	k.f16inf = archsimd.BroadcastInt32x8(0x0f7fffff)
+	k.f16exp = archsimd.BroadcastUint32x8(224 << 23)
+	for i := 0; i < 8; i++ {
+		k.lanes[i] = -1
+	}
+}
+
+// groupPerm returns the lane permutation that spreads the scales of the
+// groups of one 256-value step over its 8 blocks, for blocks in natural
+// order (8-bit kernel) or in the 4-bit kernel's order 0,2,4,6,1,3,5,7.
+func groupPerm(groupSize int, nibble bool) [8]uint32 {
+	var p [8]uint32
+	order := [8]int{0, 1, 2, 3, 4, 5, 6, 7}
+	if nibble {
+		order = [8]int{0, 2, 4, 6, 1, 3, 5, 7}
+	}
+	for lane, u := range order {
+		p[lane] = uint32(u * unitSize / groupSize)
+	}
+	return p
+}
+
+// keep returns v with lanes n and above zeroed (0 <= n <= 8).
+func (k *consts) keep(v f32x8, n int) f32x8 {
+	m := archsimd.LoadInt32x8Slice(k.lanes[8-n:])
+	return v.AsInt32x8().And(m).AsFloat32x8()
+}
+
+// scales8 loads scale values i..i+7 of b as float32. Lanes past the end
+// of b are zero.
+func (k *consts) scales8(b []byte, i int, sf Format) f32x8 {
+	if sf == BF16 && 2*i+16 <= len(b) {
+		return archsimd.LoadUint8x16Slice(b[2*i:]).AsUint16x8().ExtendToUint32().ShiftLeft(k.sixt).AsFloat32x8()
+	}
+	return k.scales8Slow(b, i, sf)
+}
+
+// scales8Slow is scales8 for f16 and f32 scales and for the end of b.
+// Partial loads go through k.tmp: the archsimd partial loads of bytes
+// use legacy-SSE moves, which are very slow next to AVX code.
+func (k *consts) scales8Slow(b []byte, i int, sf Format) f32x8 {
+	es := sf.elemSize()
+	off := es * i
+	n := 8 * es
+	var src []byte
+	if off+n <= len(b) {
+		src = b[off : off+n]
+	} else {
+		src = k.pad(b[min(off, len(b)):], n)
+	}
+	switch sf {
+	case BF16:
+		return archsimd.LoadUint8x16Slice(src).AsUint16x8().ExtendToUint32().ShiftLeft(k.sixt).AsFloat32x8()
+	case F16:
+		return k.f16(archsimd.LoadUint8x16Slice(src).AsUint16x8().ExtendToUint32())
+	default:
+		return archsimd.LoadUint8x32Slice(src).AsFloat32x8()
+	}
+}
+
+// pad copies b into k.tmp[:n] followed by zeros (integer moves only).
+//
+//go:noinline
+func (k *consts) pad(b []byte, n int) []byte {
+	t := k.tmp[:n]
+	for i := 0; i < n; i++ {
+		var v byte
+		if i < len(b) {
+			v = b[i]
+		}
+		t[i] = v
+	}
+	return t
+}
+
+// load32 loads 32 bytes at b[off:]; bytes past the end of b are zero.
+func (k *consts) load32(b []byte, off int) archsimd.Uint8x32 {
+	if off+32 <= len(b) {
+		return archsimd.LoadUint8x32Slice(b[off:])
+	}
+	return archsimd.LoadUint8x32Slice(k.pad(b[min(off, len(b)):], 32))
+}
+
+// f16 converts 8 IEEE halves (zero-extended to 32 bits) to float32: the
+// exponent and mantissa shifted into place and scaled by 2^112 give every
+// finite value exactly, subnormals included; Inf and NaN get the float32
+// maximum exponent instead.
+func (k *consts) f16(h archsimd.Uint32x8) f32x8 {
+	em := h.And(k.f16mag).ShiftLeft(k.thirt)
+	sign := h.And(k.f16sign).ShiftLeft(k.sixt)
+	f := em.AsFloat32x8().Mul(k.f16mul)
+	special := em.AsInt32x8().Greater(k.f16inf)
+	inf := em.Add(k.f16exp).AsFloat32x8()
+	f = inf.Merge(f, special)
+	return f.AsUint32x8().Or(sign).AsFloat32x8()
+}
+
+// reduce8 returns the lane sums of 8 vectors as one vector:
+// [sum(a[0]), ..., sum(a[7])].
+func reduce8(a *[8]f32x8) f32x8 {
+	h01 := a[0].AddPairsGrouped(a[1])
+	h23 := a[2].AddPairsGrouped(a[3])
+	h45 := a[4].AddPairsGrouped(a[5])
+	h67 := a[6].AddPairsGrouped(a[7])
+	l := h01.AddPairsGrouped(h23) // [a0 lo, a1 lo, a2 lo, a3 lo | a0 hi, ...]
+	h := h45.AddPairsGrouped(h67)
+	lo := l.Select128FromPair(0, 2, h) // low halves of l and h
+	hi := l.Select128FromPair(1, 3, h)
+	return lo.Add(hi)
+}
+
+// storeRows writes the first n lanes of v to out (n <= 8).
+func storeRows(out []float32, v f32x8, n int) {
+	if n == 8 {
+		v.StoreSlice(out)
+		return
+	}
+	v.StoreSlicePart(out[:n])
+}
+
+// affine4RowsSIMD is affineInt8RowsGeneric for 4-bit weights. Per 64
+// values: one 32-byte load, low and high nibbles as two byte vectors, two
+// VPMADDUBSW against the even and odd activations (|15·127·2| fits in
+// int16), a VPMADDWD with ones to int32. Four of those (256 values, 8
+// blocks) reduce with three VPHADDD to one int32 per block, in the block
+// order 0,2,4,6,1,3,5,7, converted once and scaled by weight scale ·
+// activation scale; the bias term adds bias · block sum in the same lanes.
+func affine4RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
+	g := m.geom(a)
+	perm := groupPerm(m.GroupSize, true)
+	var accs [8]f32x8
+	var k consts
+	k.init(&perm)
+	xq := a.q4[t*a.kp : (t+1)*a.kp]
+	dx := a.d4[t*a.units : (t+1)*a.units]
+	us := a.s4[t*a.units : (t+1)*a.units]
+	for r0 := lo; r0 < hi; r0 += 8 {
+		nr := min(8, hi-r0)
+		for i := 0; i < nr; i++ {
+			r := r0 + i
+			if g.fast(m, r) {
+				accs[i] = k.row4(unsafe.Pointer(&m.Data[r*g.rb]), unsafe.Pointer(&xq[0]),
+					unsafe.Pointer(&m.Scales[2*r*g.ng]), unsafe.Pointer(&m.Biases[2*r*g.ng]),
+					unsafe.Pointer(&dx[0]), unsafe.Pointer(&us[0]), &g)
+			} else {
+				accs[i] = k.row4Safe(m, r, xq, dx, us, &g)
+			}
+		}
+		for i := nr; i < 8; i++ {
+			accs[i] = f32x8{}
+		}
+		storeRows(out[r0:], reduce8(&accs), nr)
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// stepGeom describes how a matrix's rows divide into 256-value steps.
+type stepGeom struct {
+	rb, ng    int // bytes per row, groups per row
+	steps     int // steps per row, the last one possibly partial
+	sstep     int // scale bytes per step (bf16)
+	lastValid int // scale lanes (groups) used in the last step
+}
+
+func (m *Matrix) geom(a *actQ) stepGeom {
+	steps := a.kp / chunkSize
+	g := stepGeom{
+		rb: m.rowBytes(), ng: m.Cols / m.GroupSize, steps: steps,
+		sstep: 2 * chunkSize / m.GroupSize,
+	}
+	g.lastValid = (m.Cols - (steps-1)*chunkSize) / m.GroupSize
+	return g
+}
+
+// fast reports whether row r can take the raw-pointer loop: bf16 scales,
+// and every full-width load of the row's last step inside its slice (the
+// last step may read past the row into the next one, never past the
+// matrix).
+func (g *stepGeom) fast(m *Matrix, r int) bool {
+	so := 2*(r*g.ng+(g.steps-1)*chunkSize/m.GroupSize) + 16
+	bytesPerStep := chunkSize * m.Bits / 8
+	return m.ScaleFormat == BF16 && so <= len(m.Scales) && r*g.rb+g.steps*bytesPerStep <= len(m.Data)
+}
+
+// row4 is the inner loop of affine4RowsSIMD with raw pointers (slice
+// bounds checks and index arithmetic would otherwise cost about as much
+// as the vector work); fast checked that the loads stay inside the
+// slices. p is the packed row, x/dx/us the nibble-ordered activations,
+// their block scales and block sums, sc/bi the row's bf16 scales and
+// biases.
+func (k *consts) row4(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
+	low4, four, ones, sixt := k.low4, k.four, k.ones16, k.sixt
+	var acc, accb f32x8
+	for n := g.steps; n > 0; n-- {
+		w := archsimd.LoadUint8x32((*[32]uint8)(p))
+		a := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(x)))
+		b := w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 32))))
+		v0 := a.Add(b).DotProductPairs(ones)
+		w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 32)))
+		a = w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 64))))
+		b = w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 96))))
+		v1 := a.Add(b).DotProductPairs(ones)
+		w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 64)))
+		a = w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 128))))
+		b = w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 160))))
+		v2 := a.Add(b).DotProductPairs(ones)
+		w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 96)))
+		a = w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 192))))
+		b = w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 224))))
+		v3 := a.Add(b).DotProductPairs(ones)
+		s := v0.AddPairsGrouped(v1).AddPairsGrouped(v2.AddPairsGrouped(v3))
+		sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+		bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+		if n == 1 { // groups past the row belong to the next row
+			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
+		}
+		d := archsimd.LoadFloat32x8((*[8]float32)(dx))
+		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
+		accb = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), accb)
+		p = unsafe.Add(p, 128)
+		x = unsafe.Add(x, 256)
+		sc = unsafe.Add(sc, g.sstep)
+		bi = unsafe.Add(bi, g.sstep)
+		dx = unsafe.Add(dx, 32)
+		us = unsafe.Add(us, 32)
+	}
+	return acc.Add(accb)
+}
+
+// row4Safe is row4 through bounds-checked slices, for any scale format and
+// for the rows at the end of the matrix.
+func (k *consts) row4Safe(m *Matrix, r int, xq []int8, dx, us []float32, g *stepGeom) f32x8 {
+	row := m.Data[r*g.rb:]
+	var acc f32x8
+	gps := chunkSize / m.GroupSize
+	for c := 0; c < g.steps; c++ {
+		v0 := k.dot4(k.load32(row, c*128), xq[c*256:])
+		v1 := k.dot4(k.load32(row, c*128+32), xq[c*256+64:])
+		v2 := k.dot4(k.load32(row, c*128+64), xq[c*256+128:])
+		v3 := k.dot4(k.load32(row, c*128+96), xq[c*256+192:])
+		s := v0.AddPairsGrouped(v1).AddPairsGrouped(v2.AddPairsGrouped(v3))
+		sw := k.scales8(m.Scales, r*g.ng+c*gps, m.ScaleFormat)
+		bw := k.scales8(m.Biases, r*g.ng+c*gps, m.ScaleFormat)
+		if c == g.steps-1 {
+			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
+		}
+		d := archsimd.LoadFloat32x8Slice(dx[c*8:])
+		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
+		acc = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8Slice(us[c*8:]), acc)
+	}
+	return acc
+}
+
+// dot4 is the int32 dot product of 64 packed 4-bit values with their
+// nibble-ordered int8 activations: lanes 0-3 belong to the first block,
+// lanes 4-7 to the second.
+func (k *consts) dot4(w archsimd.Uint8x32, x []int8) i32x8 {
+	lo := w.And(k.low4)
+	hi := w.AsUint32x8().ShiftRight(k.four).AsUint8x32().And(k.low4)
+	a := lo.DotProductPairsSaturated(archsimd.LoadInt8x32Slice(x[0:32]))
+	b := hi.DotProductPairsSaturated(archsimd.LoadInt8x32Slice(x[32:64]))
+	return a.Add(b).DotProductPairs(k.ones16)
+}
+
+// affine8RowsSIMD is affineInt8RowsGeneric for 8-bit weights. A weight
+// byte q is used as the signed q-128 (VPMADDUBSW needs one unsigned and
+// one signed side, and 255·127·2 would overflow int16): |q-128| against
+// the activation with the sign of q-128. The 128·Σx this leaves out is
+// added through the bias term, as (bias + 128·scale)·Σx.
+func affine8RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
+	g := m.geom(a)
+	perm := groupPerm(m.GroupSize, false)
+	var accs [8]f32x8
+	var k consts
+	k.init(&perm)
+	xq := a.q[t*a.kp : (t+1)*a.kp]
+	dx := a.d[t*a.units : (t+1)*a.units]
+	us := a.s[t*a.units : (t+1)*a.units]
+	for r0 := lo; r0 < hi; r0 += 8 {
+		nr := min(8, hi-r0)
+		for i := 0; i < nr; i++ {
+			r := r0 + i
+			if g.fast(m, r) {
+				accs[i] = k.row8(unsafe.Pointer(&m.Data[r*g.rb]), unsafe.Pointer(&xq[0]),
+					unsafe.Pointer(&m.Scales[2*r*g.ng]), unsafe.Pointer(&m.Biases[2*r*g.ng]),
+					unsafe.Pointer(&dx[0]), unsafe.Pointer(&us[0]), &g)
+			} else {
+				accs[i] = k.row8Safe(m, r, xq, dx, us, &g)
+			}
+		}
+		for i := nr; i < 8; i++ {
+			accs[i] = f32x8{}
+		}
+		storeRows(out[r0:], reduce8(&accs), nr)
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// row8 is the inner loop of affine8RowsSIMD with raw pointers (see row4).
+func (k *consts) row8(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
+	flip, ones, sixt, c128 := k.flip, k.ones16, k.sixt, k.c128
+	var acc, accb f32x8
+	for n := g.steps; n > 0; n-- {
+		v := func(off uintptr) i32x8 {
+			s := archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, off))).Xor(flip).AsInt8x32()
+			xs := archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, off))).CopySign(s)
+			return s.Abs().AsUint8x32().DotProductPairsSaturated(xs).DotProductPairs(ones)
+		}
+		a := v(0).AddPairsGrouped(v(32)).AddPairsGrouped(v(64).AddPairsGrouped(v(96)))
+		b := v(128).AddPairsGrouped(v(160)).AddPairsGrouped(v(192).AddPairsGrouped(v(224)))
+		s := units8(a, b)
+		sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+		bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+		bw = sw.MulAdd(c128, bw)
+		if n == 1 {
+			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
+		}
+		d := archsimd.LoadFloat32x8((*[8]float32)(dx))
+		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
+		accb = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), accb)
+		p = unsafe.Add(p, 256)
+		x = unsafe.Add(x, 256)
+		sc = unsafe.Add(sc, g.sstep)
+		bi = unsafe.Add(bi, g.sstep)
+		dx = unsafe.Add(dx, 32)
+		us = unsafe.Add(us, 32)
+	}
+	return acc.Add(accb)
+}
+
+// row8Safe is row8 through bounds-checked slices.
+func (k *consts) row8Safe(m *Matrix, r int, xq []int8, dx, us []float32, g *stepGeom) f32x8 {
+	row := m.Data[r*g.rb:]
+	var acc f32x8
+	gps := chunkSize / m.GroupSize
+	for c := 0; c < g.steps; c++ {
+		var v [8]i32x8
+		for j := range v {
+			v[j] = k.dot8(k.load32(row, c*256+j*32), xq[c*256+j*32:])
+		}
+		a := v[0].AddPairsGrouped(v[1]).AddPairsGrouped(v[2].AddPairsGrouped(v[3]))
+		b := v[4].AddPairsGrouped(v[5]).AddPairsGrouped(v[6].AddPairsGrouped(v[7]))
+		s := units8(a, b)
+		sw := k.scales8(m.Scales, r*g.ng+c*gps, m.ScaleFormat)
+		bw := sw.MulAdd(k.c128, k.scales8(m.Biases, r*g.ng+c*gps, m.ScaleFormat))
+		if c == g.steps-1 {
+			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
+		}
+		d := archsimd.LoadFloat32x8Slice(dx[c*8:])
+		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
+		acc = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8Slice(us[c*8:]), acc)
+	}
+	return acc
+}
+
+// dot8 is the int32 dot product of 32 weight bytes (as q-128) with 32
+// int8 activations, in 8 partial lanes.
+func (k *consts) dot8(w archsimd.Uint8x32, x []int8) i32x8 {
+	s := w.Xor(k.flip).AsInt8x32()
+	xs := archsimd.LoadInt8x32Slice(x[:32]).CopySign(s)
+	return s.Abs().AsUint8x32().DotProductPairsSaturated(xs).DotProductPairs(k.ones16)
+}
+
+// units8 finishes the reduction of 8 blocks of the 8-bit kernel: a holds
+// blocks 0-3 as [lo halves | hi halves], b blocks 4-7; the result has one
+// int32 per block in natural order.
+func units8(a, b i32x8) i32x8 {
+	return a.Select128FromPair(0, 2, b).Add(a.Select128FromPair(1, 3, b))
+}
+
+// quantizeVecSIMD is quantizeVecGeneric with the same rounding (block
+// sums are added in another order).
+func quantizeVecSIMD(q []int8, d, su []float32, x []float32) {
+	k := newQuantConsts()
+	nu := len(x) / unitSize
+	absMask := archsimd.BroadcastUint32x8(0x7fffffff)
+	c127 := archsimd.BroadcastFloat32x8(127)
+	zero := archsimd.Float32x8{}
+	for u := 0; u < nu; u++ {
+		xs := x[u*unitSize : (u+1)*unitSize]
+		v0 := archsimd.LoadFloat32x8Slice(xs[0:])
+		v1 := archsimd.LoadFloat32x8Slice(xs[8:])
+		v2 := archsimd.LoadFloat32x8Slice(xs[16:])
+		v3 := archsimd.LoadFloat32x8Slice(xs[24:])
+		m := v0.AsUint32x8().And(absMask).AsFloat32x8().Max(v1.AsUint32x8().And(absMask).AsFloat32x8())
+		m = m.Max(v2.AsUint32x8().And(absMask).AsFloat32x8().Max(v3.AsUint32x8().And(absMask).AsFloat32x8()))
+		sum := v0.Add(v1).Add(v2.Add(v3))
+		// all lanes = max, all lanes = sum
+		m = m.Max(m.Select128FromPair(1, 0, m))
+		sum = sum.Add(sum.Select128FromPair(1, 0, sum))
+		m = m.Max(m.Permute(k.swap2))
+		sum = sum.Add(sum.Permute(k.swap2))
+		m = m.Max(m.Permute(k.swap1))
+		sum = sum.Add(sum.Permute(k.swap1))
+		nonzero := m.Greater(zero)
+		dv := m.Div(c127)
+		id := c127.Div(m).Merge(zero, nonzero)
+		a := v0.Mul(id).RoundToEven().ConvertToInt32()
+		b := v1.Mul(id).RoundToEven().ConvertToInt32()
+		c := v2.Mul(id).RoundToEven().ConvertToInt32()
+		e := v3.Mul(id).RoundToEven().ConvertToInt32()
+		// pack 32 int32 to int8 in order: packs work within 128-bit lanes
+		ab := a.SaturateToInt16ConcatGrouped(b) // [a0-3 b0-3 | a4-7 b4-7]
+		ce := c.SaturateToInt16ConcatGrouped(e) // [c0-3 e0-3 | c4-7 e4-7]
+		// low bytes of the int16 lanes (values fit in int8), ab's into
+		// bytes 0-7 and ce's into bytes 8-15 of each 128-bit half:
+		// [a0-3 b0-3 c0-3 e0-3 | a4-7 b4-7 c4-7 e4-7], then dwords reordered.
+		bytes := ab.AsInt8x32().PermuteOrZeroGrouped(k.packLo).Or(ce.AsInt8x32().PermuteOrZeroGrouped(k.packHi))
+		bytes = bytes.AsInt32x8().Permute(k.unpack).AsInt8x32()
+		bytes.StoreSlice(q[u*unitSize:])
+		dv.StoreSlicePart(d[u : u+1])
+		sum.StoreSlicePart(su[u : u+1])
+	}
+	archsimd.ClearAVXUpperBits()
+	clear(q[nu*unitSize:])
+	clear(d[nu:])
+	clear(su[nu:])
+}
+
+type quantConsts struct {
+	swap2, swap1, unpack archsimd.Uint32x8
+	packLo, packHi       archsimd.Int8x32
+}
+
+func newQuantConsts() *quantConsts {
+	var lo, hi [32]int8
+	for half := 0; half < 2; half++ {
+		for i := 0; i < 16; i++ {
+			lo[half*16+i], hi[half*16+i] = -1, -1
+		}
+		for i := 0; i < 8; i++ {
+			lo[half*16+i] = int8(2 * i)
+			hi[half*16+8+i] = int8(2 * i)
+		}
+	}
+	return &quantConsts{
+		swap2:  archsimd.LoadUint32x8(&[8]uint32{2, 3, 0, 1, 6, 7, 4, 5}),
+		swap1:  archsimd.LoadUint32x8(&[8]uint32{1, 0, 3, 2, 5, 4, 7, 6}),
+		unpack: archsimd.LoadUint32x8(&[8]uint32{0, 4, 1, 5, 2, 6, 3, 7}),
+		packLo: archsimd.LoadInt8x32(&lo),
+		packHi: archsimd.LoadInt8x32(&hi),
+	}
+}
+
+// denseRowsSIMD computes out[i][r] = W[r]·x[i] for a float matrix (f32,
+// bf16 or f16 rows converted eight values at a time) with columns a
+// multiple of 16; other shapes take the portable kernel.
+func denseRowsSIMD(m *Matrix, out, x []float32, n, lo, hi int) {
+	if m.Cols%16 != 0 {
+		denseRowsGeneric(m, out, x, n, lo, hi)
+		return
+	}
+	var accs [8]f32x8
+	var perm [8]uint32
+	var k consts
+	k.init(&perm)
+	rb := m.rowBytes()
+	K := m.Cols
+	for r0 := lo; r0 < hi; r0 += 8 {
+		nr := min(8, hi-r0)
+		for t := 0; t < n; t++ {
+			xt := unsafe.Pointer(&x[t*K])
+			for i := 0; i < nr; i++ {
+				p := unsafe.Pointer(&m.Data[(r0+i)*rb])
+				switch m.Format {
+				case BF16:
+					accs[i] = k.dotBF16(p, xt, K)
+				case F16:
+					accs[i] = k.dotF16(p, xt, K)
+				default:
+					accs[i] = dotF32(p, xt, K)
+				}
+			}
+			for i := nr; i < 8; i++ {
+				accs[i] = f32x8{}
+			}
+			storeRows(out[t*m.Rows+r0:], reduce8(&accs), nr)
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// dotBF16 returns the lanes of Σ w·x over K values (K a multiple of 16)
+// for a bf16 row at p and float32 x.
+func (k *consts) dotBF16(p, x unsafe.Pointer, K int) f32x8 {
+	sixt := k.sixt
+	var a, b f32x8
+	for c := 0; c < K; c += 16 {
+		w := archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 2*c)))
+		lo := w.GetLo().AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+		hi := w.GetHi().AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+		a = lo.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(x, 4*c))), a)
+		b = hi.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(x, 4*c+32))), b)
+	}
+	return a.Add(b)
+}
+
+// dotF16 is dotBF16 for IEEE halves.
+func (k *consts) dotF16(p, x unsafe.Pointer, K int) f32x8 {
+	var a, b f32x8
+	for c := 0; c < K; c += 16 {
+		w := archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 2*c)))
+		lo := k.f16(w.GetLo().AsUint16x8().ExtendToUint32())
+		hi := k.f16(w.GetHi().AsUint16x8().ExtendToUint32())
+		a = lo.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(x, 4*c))), a)
+		b = hi.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(x, 4*c+32))), b)
+	}
+	return a.Add(b)
+}
+
+// dotF32 is dotBF16 for float32 rows (read as bytes: rows need not be
+// aligned).
+func dotF32(p, x unsafe.Pointer, K int) f32x8 {
+	var a, b f32x8
+	for c := 0; c < K; c += 16 {
+		a = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 4*c))).AsFloat32x8().MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(x, 4*c))), a)
+		b = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 4*c+32))).AsFloat32x8().MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(x, 4*c+32))), b)
+	}
+	return a.Add(b)
+}
+
+// affineExactRowsSIMD dequantizes 8 rows at a time to float32 (portable
+// code, any bit width) and multiplies them with every vector in float32,
+// as the MLX reference computes: dequantized weights times activations.
+func affineExactRowsSIMD(m *Matrix, out, x []float32, n, lo, hi int) {
+	K := m.Cols
+	w := make([]float32, 8*K)
+	for r0 := lo; r0 < hi; r0 += 8 {
+		nr := min(8, hi-r0)
+		for i := 0; i < nr; i++ {
+			m.Row(w[i*K:(i+1)*K], r0+i)
+		}
+		for t := 0; t < n; t++ {
+			DotRows(out[t*m.Rows+r0:t*m.Rows+r0+nr], x[t*K:(t+1)*K], w, K, 1)
+		}
+	}
+}
