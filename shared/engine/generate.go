@@ -77,94 +77,126 @@ var ErrEmptyPrompt = errors.New("empty prompt")
 // Generate runs req on m, calling emit for every sampled token in order.
 // It returns when an EOS token or stop string appears, MaxTokens are
 // generated, emit fails, or ctx is cancelled (then with ctx's error and
-// the partial Result).
+// the partial Result). It computes one sequence at a time; a Batcher
+// shares decode steps between concurrent requests.
 func Generate(ctx context.Context, m Model, req Request, emit func(Token) error) (Result, error) {
-	res := Result{EOSToken: -1, PromptTokens: len(req.Prompt)}
-	if len(req.Prompt) == 0 {
-		return res, ErrEmptyPrompt
-	}
-	if req.Sampler == nil || req.Decoder == nil {
-		return res, fmt.Errorf("generate: request needs a sampler and a decoder")
+	if err := req.check(); err != nil {
+		return Result{EOSToken: -1}, err
 	}
 	seq := req.Seq
 	if seq == nil {
 		seq = m.NewSequence()
 	}
-	res.Seq = seq
-	// Reuse cached positions, but always feed at least one prompt token so
-	// there are logits to sample from.
-	cached := min(seq.Len(), len(req.Prompt)-1)
-	seq.Truncate(cached)
-	res.CachedTokens = cached
+	st := newStepper(req, seq)
 	chunk := req.PrefillChunk
 	if chunk <= 0 {
 		chunk = 512
 	}
-
 	start := time.Now()
 	var logits []float32
-	for pos := cached; pos < len(req.Prompt); pos += chunk {
+	for pos := st.res.CachedTokens; pos < len(req.Prompt); pos += chunk {
 		end := min(pos+chunk, len(req.Prompt))
 		out, err := m.Forward(ctx, []Step{{Seq: seq, Tokens: req.Prompt[pos:end]}})
 		if err != nil {
-			res.Prefill = time.Since(start)
-			return res, err
+			st.res.Prefill = time.Since(start)
+			return st.res, err
 		}
 		logits = out[0]
 	}
-	res.Prefill = time.Since(start)
-
+	st.res.Prefill = time.Since(start)
 	start = time.Now()
-	defer func() { res.Decode = time.Since(start) }()
-	stops := stopseq.New(req.Stop)
-	history := []int32{req.Prompt[len(req.Prompt)-1]}
-	// flush releases held-back text when generation ends for any reason
-	// other than a stop string.
-	flush := func() error {
-		tail, stopped, which := stops.Push(req.Decoder.Flush())
-		if !stopped {
-			var more string
-			more, stopped, which = stops.Flush()
-			tail += more
-		}
-		if stopped {
-			res.FinishReason, res.StopString = FinishStop, which
-		}
-		if tail != "" {
-			return emit(Token{ID: -1, Text: tail})
-		}
-		return nil
-	}
+	defer func() { st.res.Decode = time.Since(start) }()
 	for {
-		if res.GeneratedTokens >= req.MaxTokens {
-			res.FinishReason = FinishLength
-			return res, flush()
-		}
-		tok, lp, err := req.Sampler.Sample(logits, history)
-		if err != nil {
-			return res, err
-		}
-		if slices.Contains(req.EOS, tok) {
-			res.FinishReason, res.EOSToken = FinishStop, tok
-			return res, flush()
-		}
-		res.GeneratedTokens++
-		history = append(history, tok)
-		text, stopped, s := stops.Push(req.Decoder.Add(int(tok)))
-		if err := emit(Token{ID: tok, Text: text, Logprob: lp, Logits: logits}); err != nil {
-			return res, err
-		}
-		if stopped {
-			res.FinishReason, res.StopString = FinishStop, s
-			return res, nil
-		}
-		if res.GeneratedTokens >= req.MaxTokens {
-			continue // no forward for a token nobody will sample after
+		tok, done, err := st.next(logits, emit)
+		if err != nil || done {
+			st.res.Decode = time.Since(start)
+			return st.res, err
 		}
 		out, err := m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}})
 		if err != nil {
-			return res, err
+			return st.res, err
 		}
 		logits = out[0]
 	}
+}
+
+func (req *Request) check() error {
+	if len(req.Prompt) == 0 {
+		return ErrEmptyPrompt
+	}
+	if req.Sampler == nil || req.Decoder == nil {
+		return fmt.Errorf("generate: request needs a sampler and a decoder")
+	}
+	return nil
+}
+
+// stepper is the per-sequence decision logic shared by Generate and the
+// Batcher: sample from logits, stop on EOS, limits and stop strings, and
+// release text.
+type stepper struct {
+	req     Request
+	stops   *stopseq.Matcher
+	history []int32
+	res     Result
+}
+
+// newStepper prepares seq for req: cached positions are reused, but at
+// least one prompt token is always fed so there are logits to sample.
+func newStepper(req Request, seq Sequence) *stepper {
+	cached := min(seq.Len(), len(req.Prompt)-1)
+	seq.Truncate(cached)
+	return &stepper{req: req, stops: stopseq.New(req.Stop), history: []int32{req.Prompt[len(req.Prompt)-1]},
+		res: Result{EOSToken: -1, PromptTokens: len(req.Prompt), CachedTokens: cached, Seq: seq}}
+}
+
+// next handles the logits after the last fed token: it emits the sampled
+// token and returns it, or reports that generation is done.
+func (st *stepper) next(logits []float32, emit func(Token) error) (int32, bool, error) {
+	req := &st.req
+	if st.res.GeneratedTokens >= req.MaxTokens {
+		st.res.FinishReason = FinishLength
+		return 0, true, st.flush(emit)
+	}
+	tok, lp, err := req.Sampler.Sample(logits, st.history)
+	if err != nil {
+		return 0, true, err
+	}
+	if slices.Contains(req.EOS, tok) {
+		st.res.FinishReason, st.res.EOSToken = FinishStop, tok
+		return 0, true, st.flush(emit)
+	}
+	st.res.GeneratedTokens++
+	st.history = append(st.history, tok)
+	text, stopped, which := st.stops.Push(req.Decoder.Add(int(tok)))
+	if err := emit(Token{ID: tok, Text: text, Logprob: lp, Logits: logits}); err != nil {
+		return 0, true, err
+	}
+	if stopped {
+		st.res.FinishReason, st.res.StopString = FinishStop, which
+		return 0, true, nil
+	}
+	if st.res.GeneratedTokens >= req.MaxTokens {
+		// No forward pass for a token nobody will sample after.
+		st.res.FinishReason = FinishLength
+		return 0, true, st.flush(emit)
+	}
+	return tok, false, nil
+}
+
+// flush releases held-back text when generation ends for any reason other
+// than a stop string; the tail may still complete one.
+func (st *stepper) flush(emit func(Token) error) error {
+	tail, stopped, which := st.stops.Push(st.req.Decoder.Flush())
+	if !stopped {
+		var more string
+		more, stopped, which = st.stops.Flush()
+		tail += more
+	}
+	if stopped {
+		st.res.FinishReason, st.res.StopString = FinishStop, which
+	}
+	if tail != "" {
+		return emit(Token{ID: -1, Text: tail})
+	}
+	return nil
 }

@@ -207,10 +207,17 @@ type Request struct {
 	Seq       engine.Sequence
 }
 
-// Generate runs a request; emit sees every token with the text it released.
-func (m *Model) Generate(ctx context.Context, r Request, emit func(engine.Token) error) (engine.Result, error) {
-	return engine.Generate(ctx, m.Engine, engine.Request{
+// EngineRequest completes r with this model's decoder and end tokens, for
+// engine.Generate or an engine.Batcher.
+func (m *Model) EngineRequest(r Request) engine.Request {
+	return engine.Request{
 		Prompt: r.Prompt, Seq: r.Seq, MaxTokens: r.MaxTokens, Sampler: r.Sampler,
 		Decoder: m.Tok.NewStreamDecoder(), EOS: m.EOS, Stop: r.Stop,
-	}, emit)
+	}
+}
+
+// Generate runs a request on its own; emit sees every token with the text
+// it released.
+func (m *Model) Generate(ctx context.Context, r Request, emit func(engine.Token) error) (engine.Result, error) {
+	return engine.Generate(ctx, m.Engine, m.EngineRequest(r), emit)
 }
