@@ -75,6 +75,10 @@ func TestScripts(t *testing.T) {
 			// The official JS client for interop scripts (npm ci in
 			// testscripts/interop; .ci/run does it and sets
 			// MLXK_REQUIRE_INTEROP=1 so that a missing install fails).
+			// The bundled demo model (a trained tiny llama with its own
+			// tokenizer and chat template) for run and serve specs.
+			demo, _ := filepath.Abs(filepath.Join("..", "demo", "model"))
+			env.Setenv("DEMO_MODEL", demo)
 			interop, _ := filepath.Abs("interop")
 			env.Setenv("INTEROP", interop)
 			env.Setenv("MLXK_REQUIRE_INTEROP", os.Getenv("MLXK_REQUIRE_INTEROP"))
