@@ -77,7 +77,11 @@ func TestScripts(t *testing.T) {
 			// MLXK_REQUIRE_INTEROP=1 so that a missing install fails).
 			// The bundled demo model (a trained tiny llama with its own
 			// tokenizer and chat template) for run and serve specs.
+			// MLXK_TEST_DEMO_MODEL points the specs at another build of it.
 			demo, _ := filepath.Abs(filepath.Join("..", "demo", "model"))
+			if d := os.Getenv("MLXK_TEST_DEMO_MODEL"); d != "" {
+				demo = d
+			}
 			env.Setenv("DEMO_MODEL", demo)
 			interop, _ := filepath.Abs("interop")
 			env.Setenv("INTEROP", interop)

@@ -102,7 +102,7 @@ func (r *runner) generate(ctx context.Context, p textgen.Prompt, stream bool) (*
 		}
 		return nil
 	}
-	t.res, err = r.m.Generate(gctx, textgen.Request{Prompt: ids, MaxTokens: maxTokens, Sampler: sampler, Stop: r.o.stops}, emit)
+	t.res, err = r.m.Generate(gctx, textgen.Request{Prompt: ids, MaxTokens: maxTokens, Sampler: sampler, Stop: r.o.stops, IgnoreEOS: r.o.ignoreEOS}, emit)
 	for _, seg := range parser.Flush() {
 		if werr := w.segment(t, -1, seg); werr != nil && err == nil {
 			err = werr
@@ -232,7 +232,10 @@ func (r *runner) single(ctx context.Context, prompt string) error {
 	case cli.JSON, cli.JSONL:
 		if t.interrupted {
 			e := mlxkerr.New(errInterrupted, "generation interrupted by user")
-			return envelope.Write(r.env.Stdout, envelope.Failure("run", e, r.data(prompt, t)))
+			if err := envelope.Write(r.env.Stdout, envelope.Failure("run", e, r.data(prompt, t))); err != nil {
+				return err
+			}
+			return cli.Reported{Code: 1}
 		}
 		return envelope.Write(r.env.Stdout, envelope.Success("run", r.data(prompt, t)))
 	}

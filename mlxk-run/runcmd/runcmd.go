@@ -34,7 +34,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 const usage = "run <model|./workspace> [prompt…|-] [--system S] [--max-tokens N] [--temperature T] [--top-p P] " +
 	"[--top-k K] [--min-p M] [--repetition-penalty R] [--seed N] [--stop S]… [--no-stream] [--no-chat-template] " +
-	"[--no-reasoning] [--verbose] [--json|--jsonl]"
+	"[--no-reasoning] [--ignore-eos] [--verbose] [--json|--jsonl]"
 
 // Error types of run. mlx-knife 2.0.3 reports every failure as
 // execution_error; resolution failures keep the cache's own types.
@@ -47,17 +47,17 @@ const (
 
 // options are the parsed flags of one run.
 type options struct {
-	system           string
-	maxTokens        int
-	params           sample.Params
-	stops            []string
-	noStream         bool
-	noChatTemplate   bool
-	noReasoning      bool
-	verbose          bool
-	mode             cli.Mode
-	seed             int64
-	interruptMessage string
+	system         string
+	maxTokens      int
+	params         sample.Params
+	stops          []string
+	noStream       bool
+	noChatTemplate bool
+	noReasoning    bool
+	ignoreEOS      bool
+	verbose        bool
+	mode           cli.Mode
+	seed           int64
 }
 
 func run(ctx context.Context, env cli.Env, verb string, args []string) error {
@@ -78,6 +78,7 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	fs.BoolVar(&o.noStream, "no-stream", false, "print the answer when it is complete")
 	fs.BoolVar(&o.noChatTemplate, "no-chat-template", false, "send the prompt as typed, without the chat template")
 	fs.BoolVar(&o.noReasoning, "no-reasoning", false, "hide the model's reasoning")
+	fs.BoolVar(&o.ignoreEOS, "ignore-eos", false, "keep generating through end-of-turn tokens (benchmarks)")
 	fs.BoolVar(&o.verbose, "verbose", false, "print load time, token counts, speeds and memory on stderr")
 	out := fs.OutputFlags("print one JSON record per token, then the envelope")
 	pos, err := fs.Parse(env, args)

@@ -105,7 +105,6 @@ func Generate(ctx context.Context, m Model, req Request, emit func(Token) error)
 	}
 	st.res.Prefill = time.Since(start)
 	start = time.Now()
-	defer func() { st.res.Decode = time.Since(start) }()
 	for {
 		tok, done, err := st.next(logits, emit)
 		if err != nil || done {
@@ -114,6 +113,7 @@ func Generate(ctx context.Context, m Model, req Request, emit func(Token) error)
 		}
 		out, err := m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}})
 		if err != nil {
+			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
 		logits = out[0]

@@ -205,15 +205,22 @@ type Request struct {
 	Sampler   engine.TokenSampler
 	Stop      []string
 	Seq       engine.Sequence
+	// IgnoreEOS keeps generating through end-of-turn tokens (benchmarks,
+	// or a base model used for continuation).
+	IgnoreEOS bool
 }
 
 // EngineRequest completes r with this model's decoder and end tokens, for
 // engine.Generate or an engine.Batcher.
 func (m *Model) EngineRequest(r Request) engine.Request {
-	return engine.Request{
+	req := engine.Request{
 		Prompt: r.Prompt, Seq: r.Seq, MaxTokens: r.MaxTokens, Sampler: r.Sampler,
 		Decoder: m.Tok.NewStreamDecoder(), EOS: m.EOS, Stop: r.Stop,
 	}
+	if r.IgnoreEOS {
+		req.EOS = nil
+	}
+	return req
 }
 
 // Generate runs a request on its own; emit sees every token with the text
