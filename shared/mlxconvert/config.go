@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/mlxk/mlxk/shared/pyjson"
 	"io"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 )
 
 // Config is a JSON object that keeps its keys in order, so a converted
@@ -175,7 +175,7 @@ func writeValue(b *bytes.Buffer, v any, depth int) error {
 	case bool:
 		b.WriteString(strconv.FormatBool(t))
 	case string:
-		b.Write(pyString(nil, t))
+		b.Write(pyjson.AppendString(nil, t))
 	case json.Number:
 		b.WriteString(string(t))
 	case int:
@@ -228,7 +228,7 @@ func writeValue(b *bytes.Buffer, v any, depth int) error {
 				b.WriteByte(',')
 			}
 			indent(depth + 1)
-			b.Write(pyString(nil, k))
+			b.Write(pyjson.AppendString(nil, k))
 			b.WriteString(": ")
 			if err := writeValue(b, t.vals[k], depth+1); err != nil {
 				return err
@@ -279,41 +279,4 @@ func pyFloat(f float64) (string, error) {
 		s += ".0"
 	}
 	return s, nil
-}
-
-// pyString quotes s as Python's json module does with ensure_ascii=True.
-func pyString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	u4 := func(b []byte, r rune) []byte {
-		return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
-	}
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, '\\', '"')
-		case r == '\\':
-			b = append(b, '\\', '\\')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r == '\b':
-			b = append(b, '\\', 'b')
-		case r == '\f':
-			b = append(b, '\\', 'f')
-		case r < 0x20:
-			b = u4(b, r)
-		case r < 0x7F:
-			b = append(b, byte(r))
-		case r > 0xFFFF:
-			r1, r2 := utf16.EncodeRune(r)
-			b = u4(u4(b, r1), r2)
-		default:
-			b = u4(b, r)
-		}
-	}
-	return append(b, '"')
 }

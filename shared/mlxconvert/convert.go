@@ -480,20 +480,7 @@ func cast(t safetensors.Tensor, dtype safetensors.DType) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	return encode(f, dtype), nil
-}
-
-func encode(f []float32, dtype safetensors.DType) []byte {
-	out := make([]byte, len(f)*dtype.Size())
-	switch dtype {
-	case safetensors.BF16:
-		floatx.EncodeBF16(out, f)
-	case safetensors.F16:
-		floatx.EncodeF16(out, f)
-	default:
-		floatx.EncodeF32(out, f)
-	}
-	return out
+	return safetensors.EncodeFloats(f, dtype), nil
 }
 
 // roundTo returns the rounding a value undergoes when stored as dtype.
@@ -549,7 +536,7 @@ func quantize(t safetensors.Tensor, gs, bits int, dtype safetensors.DType) ([3][
 	if err := errors.Join(errs...); err != nil {
 		return [3][]byte{}, fmt.Errorf("convert: %s: %w", t.Name, err)
 	}
-	return [3][]byte{quant.WordsToBytes(packed), encode(scales, dtype), encode(biases, dtype)}, nil
+	return [3][]byte{quant.WordsToBytes(packed), safetensors.EncodeFloats(scales, dtype), safetensors.EncodeFloats(biases, dtype)}, nil
 }
 
 // quantCache holds the three outputs of the module being written, so the

@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/mlxk/mlxk/shared/pyjson"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // DefaultShardBytes is mlx-lm's shard budget (5 GiB).
@@ -93,7 +93,7 @@ func WriteModel(dir string, tensors []Pending, opts ModelOptions) ([]string, err
 		}
 	}
 	idx := encodeIndex(total, opts.TotalParameters, weightMap)
-	if err := writeFileAtomic(filepath.Join(dir, IndexName), idx); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, IndexName), func(w io.Writer) error { _, err := w.Write(idx); return err }); err != nil {
 		return nil, err
 	}
 	return append(names, IndexName), nil
@@ -136,78 +136,13 @@ func encodeIndex(totalSize, totalParams int64, weightMap map[string]string) []by
 			b.WriteByte(',')
 		}
 		b.WriteString("\n        ")
-		b.Write(appendPyJSONString(nil, k))
+		b.Write(pyjson.AppendString(nil, k))
 		b.WriteString(": ")
-		b.Write(appendPyJSONString(nil, weightMap[k]))
+		b.Write(pyjson.AppendString(nil, weightMap[k]))
 	}
 	if len(keys) > 0 {
 		b.WriteString("\n    ")
 	}
 	b.WriteString("}\n}")
 	return b.Bytes()
-}
-
-// appendPyJSONString quotes s as Python's json module does with its default
-// ensure_ascii=True.
-func appendPyJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	u4 := func(b []byte, r rune) []byte {
-		return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
-	}
-	b = append(b, '"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b = append(b, '\\', '"')
-		case r == '\\':
-			b = append(b, '\\', '\\')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r == '\b':
-			b = append(b, '\\', 'b')
-		case r == '\f':
-			b = append(b, '\\', 'f')
-		case r < 0x20 || r == utf8.RuneError:
-			b = u4(b, r)
-		case r < 0x7F:
-			b = append(b, byte(r))
-		case r > 0xFFFF:
-			r1, r2 := utf16.EncodeRune(r)
-			b = u4(u4(b, r1), r2)
-		default:
-			b = u4(b, r)
-		}
-	}
-	return append(b, '"')
-}
-
-// writeFileAtomic writes data to path through a temporary file and rename.
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"github.com/mlxk/mlxk/shared/floatx"
 	"io"
 	"os"
 	"path/filepath"
@@ -65,7 +66,19 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	return writeFilePending(path, Ready(tensors), metadata)
 }
 
-func writeFilePending(path string, tensors []Pending, metadata map[string]string) (err error) {
+func writeFilePending(path string, tensors []Pending, metadata map[string]string) error {
+	return writeFileAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := writePending(bw, tensors, metadata); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// writeFileAtomic writes path through a temporary file in the same folder
+// and a rename, so path never holds a partial file.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
@@ -76,11 +89,7 @@ func writeFilePending(path string, tensors []Pending, metadata map[string]string
 			os.Remove(tmp.Name())
 		}
 	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := writePending(bw, tensors, metadata); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
+	if err := write(tmp); err != nil {
 		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -244,4 +253,20 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// EncodeFloats encodes float32 values as little-endian data of a float
+// dtype (F32, BF16 or F16; anything else is written as F32).
+func EncodeFloats(f []float32, d DType) []byte {
+	out := make([]byte, len(f)*d.Size())
+	switch d {
+	case BF16:
+		floatx.EncodeBF16(out, f)
+	case F16:
+		floatx.EncodeF16(out, f)
+	default:
+		out = make([]byte, 4*len(f))
+		floatx.EncodeF32(out, f)
+	}
+	return out
 }

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mlxk/mlxk/shared/floatx"
 	"github.com/mlxk/mlxk/shared/mlxconvert"
 	"github.com/mlxk/mlxk/shared/safetensors"
 )
@@ -206,7 +205,7 @@ func Build(s Spec) (*mlxconvert.Config, Source, error) {
 
 	src := Source{}
 	add := func(name string, kind valueKind, shape ...int) {
-		src[name] = safetensors.Tensor{Name: name, DType: dtype, Shape: shape, Data: encode(values(s.Seed, name, kind, shape), dtype)}
+		src[name] = safetensors.Tensor{Name: name, DType: dtype, Shape: shape, Data: safetensors.EncodeFloats(values(s.Seed, name, kind, shape), dtype)}
 	}
 	d := lay.headDim
 	normKind := norm
@@ -385,19 +384,6 @@ func normal(r *rand.Rand) float64 {
 		s += float64(r.Uint64()>>11) * (1.0 / (1 << 53))
 	}
 	return s - 6
-}
-
-func encode(f []float32, dtype safetensors.DType) []byte {
-	out := make([]byte, len(f)*dtype.Size())
-	switch dtype {
-	case safetensors.BF16:
-		floatx.EncodeBF16(out, f)
-	case safetensors.F16:
-		floatx.EncodeF16(out, f)
-	default:
-		floatx.EncodeF32(out, f)
-	}
-	return out
 }
 
 // Names of the catalog, for usage messages.
