@@ -17,6 +17,7 @@ import (
 	"github.com/mlxk/mlxk/shared/hubcache"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 	"github.com/mlxk/mlxk/shared/modelinfo"
+	"github.com/mlxk/mlxk/shared/sysmem"
 	"github.com/mlxk/mlxk/shared/textgen"
 	"github.com/mlxk/mlxk/shared/workspace"
 )
@@ -43,6 +44,7 @@ const (
 	errIncompatible = "model_incompatible"
 	errUnhealthy    = "model_unhealthy"
 	errInterrupted  = "interrupted"
+	errMemory       = "insufficient_memory"
 )
 
 // options are the parsed flags of one run.
@@ -121,7 +123,16 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	if o.verbose {
 		fmt.Fprintf(env.Stderr, "Loading model from %s...\n", dir)
 	}
-	m, err := textgen.Load(ctx, engine.Native{}, dir, engine.LoadOptions{})
+	// Refuse a model whose weights and KV cache (up to 8k tokens of its
+	// context) would not fit in physical memory, before mapping anything.
+	opts := engine.LoadOptions{ContextTokens: min(textgen.ContextLength(dir), 8192)}
+	if total, err := sysmem.Total(); err == nil {
+		opts.MemoryLimit = int64(total)
+	}
+	m, err := textgen.Load(ctx, engine.Native{}, dir, opts)
+	if errors.Is(err, engine.ErrTooLarge) {
+		return mlxkerr.Wrap(errMemory, err, "load %s", spec)
+	}
 	if err != nil {
 		return mlxkerr.Wrap(errExecution, err, "load %s", spec)
 	}

@@ -6,8 +6,8 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/mlxk/mlxk/shared/sysmem"
 	"io"
 	"os"
 	"os/exec"
@@ -195,7 +195,7 @@ func (d Dispatcher) version(asJSON bool) int {
 		OS:                 runtime.GOOS,
 		Arch:               runtime.GOARCH,
 	}
-	if m, err := totalMemory(); err == nil {
+	if m, err := sysmem.Total(); err == nil {
 		v.System = &System{MemoryTotalBytes: m}
 	}
 	if err := envelope.Write(d.Env.Stdout, envelope.Success("version", v)); err != nil {
@@ -203,5 +203,3 @@ func (d Dispatcher) version(asJSON bool) int {
 	}
 	return 0
 }
-
-var errNoMemInfo = errors.New("total memory unknown")

@@ -1,8 +1,9 @@
-package dispatch
+package sysmem
 
 import "syscall"
 
-func totalMemory() (uint64, error) {
+// Total is the physical memory in bytes.
+func Total() (uint64, error) {
 	var si syscall.Sysinfo_t
 	if err := syscall.Sysinfo(&si); err != nil {
 		return 0, err

@@ -1,11 +1,12 @@
-package dispatch
+package sysmem
 
 import (
 	"encoding/binary"
 	"syscall"
 )
 
-func totalMemory() (uint64, error) {
+// Total is the physical memory in bytes.
+func Total() (uint64, error) {
 	s, err := syscall.Sysctl("hw.memsize")
 	if err != nil {
 		return 0, err
