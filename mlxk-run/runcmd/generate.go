@@ -225,7 +225,7 @@ func (r *runner) single(ctx context.Context, prompt string) error {
 	if err != nil {
 		return mlxkerr.From(err, errExecution)
 	}
-	if r.o.verbose {
+	if r.o.verbose && r.o.mode != cli.Human {
 		r.printStats(t)
 	}
 	switch r.o.mode {
@@ -243,6 +243,9 @@ func (r *runner) single(ctx context.Context, prompt string) error {
 		io.WriteString(r.env.Stdout, "\n")
 	} else {
 		io.WriteString(r.env.Stdout, r.batchText(t)+"\n")
+	}
+	if r.o.verbose {
+		r.printStats(t)
 	}
 	if t.interrupted {
 		fmt.Fprintln(r.env.Stderr, "[Generation interrupted by user]")
