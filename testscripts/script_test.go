@@ -108,6 +108,8 @@ func TestScripts(t *testing.T) {
 			"shortsha":      cmdShortSHA,
 			"hub":           cmdHub,
 			"mktestmodel":   cmdMkTestModel,
+			"serve":         cmdServe,
+			"http":          cmdHTTP,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

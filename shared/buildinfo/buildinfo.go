@@ -13,7 +13,7 @@ var CLIVersion = "0.1.0-dev"
 
 // JSONAPISpecVersion is the version of docs/json-api-schema.json that the
 // binaries emit. It is kept in sync with the schema's "version" by a test.
-const JSONAPISpecVersion = "1.1.0"
+const JSONAPISpecVersion = "1.2.0"
 
 // GoVersion reports the Go toolchain that built the running binary.
 func GoVersion() string { return runtime.Version() }

@@ -231,15 +231,15 @@ func (b *Batcher) loop() {
 			}
 		default:
 		}
-		b.mu.Lock()
-		b.active = len(running)
-		b.mu.Unlock()
 		running = b.step(running)
 	}
 }
 
 // admit gives a new job its sequence, reusing the longest cached prefix.
 func (b *Batcher) admit(j *job) {
+	b.mu.Lock()
+	b.active++
+	b.mu.Unlock()
 	j.started = time.Now()
 	seq := j.req.Seq
 	if seq == nil {
@@ -326,6 +326,9 @@ func (b *Batcher) retire(j *job, err error) {
 	if !j.decode.IsZero() {
 		j.st.res.Decode = time.Since(j.decode)
 	}
+	b.mu.Lock()
+	b.active--
+	b.mu.Unlock()
 	if j.req.Seq == nil && j.seq != nil && j.seq.Len() > 0 {
 		// The sequence holds the prompt and every generated token but the
 		// last, which was never fed.

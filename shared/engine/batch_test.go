@@ -81,7 +81,7 @@ func TestBatcherPromptCache(t *testing.T) {
 	if res.CachedTokens != len(first)+3 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("cached %d, got %v, want %v", res.CachedTokens, got, want)
 	}
-	if s := b.Stats(); s.PromptCacheEntries != 1 || s.PromptCacheBytes <= 0 {
+	if s := b.Stats(); s.PromptCacheEntries != 1 || s.PromptCacheBytes <= 0 || s.Active != 0 {
 		t.Fatalf("stats %+v", s)
 	}
 }

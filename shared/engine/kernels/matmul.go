@@ -68,6 +68,10 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 			f := k.affine8
 			if m.Bits == 4 {
 				f = k.affine4
+				if n > 1 && k.affine4Gemm != nil {
+					k.affine4Gemm(m, a, out, n, t.lo, t.hi)
+					return
+				}
 			}
 			for tok := 0; tok < n; tok++ {
 				f(m, a, tok, out[tok*m.Rows:(tok+1)*m.Rows], t.lo, t.hi)
@@ -85,6 +89,9 @@ func (m *Matrix) int8Path() bool {
 	return m.Format == Affine && (m.Bits == 4 || m.Bits == 8)
 }
 
+// maxTaskMACs is the work of a prefill part: about a millisecond.
+const maxTaskMACs = 32 << 20
+
 // task is a range of rows of one matrix.
 type task struct {
 	mat, lo, hi int
@@ -92,7 +99,9 @@ type task struct {
 
 // planTasks cuts the rows of all matrices into about four ranges per
 // worker (ranges are claimed dynamically, so a descheduled worker costs
-// little), each at least 64 rows and aligned to 8.
+// little), each at least 64 rows and aligned to 8; with many vectors
+// (prefill) ranges are cut smaller, to about maxTaskMACs of work, so a
+// part stays short (see yieldEvery).
 func planTasks(ms []*Matrix, n, workers int) []task {
 	total := 0
 	for _, m := range ms {
@@ -103,6 +112,9 @@ func planTasks(ms []*Matrix, n, workers int) []task {
 		per = 1
 	}
 	chunk := max(64, roundUp((total+workers*per-1)/(workers*per), 8))
+	if macs := n * ms[0].Cols; chunk*macs > maxTaskMACs {
+		chunk = max(8, maxTaskMACs/macs/8*8)
+	}
 	var tasks []task
 	for j, m := range ms {
 		for lo := 0; lo < m.Rows; lo += chunk {
@@ -131,11 +143,14 @@ func quantizeActs(p *Pool, k *kernelSet, a *actQ, x []float32) {
 // and the build allow, the portable Go otherwise.
 type kernelSet struct {
 	affine4, affine8 func(m *Matrix, a *actQ, t int, out []float32, lo, hi int)
-	affineExact      func(m *Matrix, out, x []float32, n, lo, hi int)
-	dense            func(m *Matrix, out, x []float32, n, lo, hi int)
-	quantize         func(q []int8, d, s []float32, x []float32)
-	sum              func(x []float32) float32
-	nibbles          bool // affine4 reads actQ.q4
+	// affine4Gemm is affine4 for all vectors of a at once (nil: one
+	// vector at a time).
+	affine4Gemm func(m *Matrix, a *actQ, out []float32, n, lo, hi int)
+	affineExact func(m *Matrix, out, x []float32, n, lo, hi int)
+	dense       func(m *Matrix, out, x []float32, n, lo, hi int)
+	quantize    func(q []int8, d, s []float32, x []float32)
+	sum         func(x []float32) float32
+	nibbles     bool // affine4 reads actQ.q4
 }
 
 // genericKernels returns the portable kernel set.

@@ -144,11 +144,25 @@ func (m *Matrix) Row(dst []float32, r int) {
 		}
 	case Affine:
 		ng := m.Cols / m.GroupSize
+		G := m.GroupSize
 		for g := 0; g < ng; g++ {
 			s := m.scaleAt(m.Scales, r*ng+g)
 			b := m.scaleAt(m.Biases, r*ng+g)
-			for k := g * m.GroupSize; k < (g+1)*m.GroupSize; k++ {
-				dst[k] = s*float32(elem(row, k, m.Bits)) + b
+			d := dst[g*G : (g+1)*G]
+			switch m.Bits {
+			case 4:
+				for j, v := range row[g*G/2 : (g+1)*G/2] {
+					d[2*j] = s*float32(v&15) + b
+					d[2*j+1] = s*float32(v>>4) + b
+				}
+			case 8:
+				for j, v := range row[g*G : (g+1)*G] {
+					d[j] = s*float32(v) + b
+				}
+			default:
+				for k := range d {
+					d[k] = s*float32(elem(row, g*G+k, m.Bits)) + b
+				}
 			}
 		}
 	}

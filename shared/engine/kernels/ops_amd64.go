@@ -5,6 +5,7 @@ package kernels
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 // AVX2 versions of the element-wise operations in ops.go. Each returns
@@ -93,7 +94,7 @@ func softmaxFast(x []float32) bool {
 		m = m.Max(archsimd.LoadFloat32x8Slice(x[i:]))
 	}
 	if full < n {
-		t := archsimd.LoadFloat32x8SlicePart(x[full:])
+		t := loadPart(x[full:])
 		t = t.Merge(m, archsimd.LoadInt32x8Slice(v.lanes[8-(n-full):]).ToMask())
 		m = m.Max(t)
 	}
@@ -105,8 +106,8 @@ func softmaxFast(x []float32) bool {
 		sum = sum.Add(e)
 	}
 	if full < n {
-		e := v.keep(v.exp(archsimd.LoadFloat32x8SlicePart(x[full:]).Sub(m)), n-full)
-		e.StoreSlicePart(x[full:])
+		e := v.keep(v.exp(loadPart(x[full:]).Sub(m)), n-full)
+		storePart(x[full:], e)
 		sum = sum.Add(e)
 	}
 	inv := v.one.Div(v.allSum(sum))
@@ -114,7 +115,7 @@ func softmaxFast(x []float32) bool {
 		archsimd.LoadFloat32x8Slice(x[i:]).Mul(inv).StoreSlice(x[i:])
 	}
 	if full < n {
-		archsimd.LoadFloat32x8SlicePart(x[full:]).Mul(inv).StoreSlicePart(x[full:])
+		storePart(x[full:], loadPart(x[full:]).Mul(inv))
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
@@ -137,7 +138,7 @@ func siluMulFast(gate, up []float32) bool {
 		f(archsimd.LoadFloat32x8Slice(gate[i:]), archsimd.LoadFloat32x8Slice(up[i:])).StoreSlice(gate[i:])
 	}
 	if full < n {
-		f(archsimd.LoadFloat32x8SlicePart(gate[full:]), archsimd.LoadFloat32x8SlicePart(up[full:])).StoreSlicePart(gate[full:])
+		storePart(gate[full:], f(loadPart(gate[full:]), loadPart(up[full:])))
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
@@ -164,7 +165,7 @@ func geluTanhMulFast(gate, up []float32) bool {
 		f(archsimd.LoadFloat32x8Slice(gate[i:]), archsimd.LoadFloat32x8Slice(up[i:])).StoreSlice(gate[i:])
 	}
 	if full < n {
-		f(archsimd.LoadFloat32x8SlicePart(gate[full:]), archsimd.LoadFloat32x8SlicePart(up[full:])).StoreSlicePart(gate[full:])
+		storePart(gate[full:], f(loadPart(gate[full:]), loadPart(up[full:])))
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
@@ -188,7 +189,7 @@ func rmsNormFast(out, x, w []float32, eps float32, plusOne bool) bool {
 		ss = t.MulAdd(t, ss)
 	}
 	if full < n {
-		t := archsimd.LoadFloat32x8SlicePart(x[full:])
+		t := loadPart(x[full:])
 		ss = t.MulAdd(t, ss)
 	}
 	mean := v.allSum(ss).Div(nv)
@@ -202,38 +203,53 @@ func rmsNormFast(out, x, w []float32, eps float32, plusOne bool) bool {
 		t.Mul(archsimd.LoadFloat32x8Slice(w[i:]).Add(add)).StoreSlice(out[i:])
 	}
 	if full < n {
-		t := archsimd.LoadFloat32x8SlicePart(x[full:]).Mul(inv)
-		t.Mul(archsimd.LoadFloat32x8SlicePart(w[full:]).Add(add)).StoreSlicePart(out[full:])
+		t := loadPart(x[full:]).Mul(inv)
+		storePart(out[full:], t.Mul(loadPart(w[full:]).Add(add)))
 	}
 	archsimd.ClearAVXUpperBits()
 	return true
 }
 
-// dotRowsFast: head sizes that are a multiple of 8.
+// dotRowsFast: head sizes that are a multiple of 16 (64, 128, 256...),
+// eight keys at a time, two interleaved so their FMA chains overlap.
 func dotRowsFast(dst, q, rows []float32, stride int, scale float32) bool {
 	D := len(q)
-	if !simdOK() || D%8 != 0 || D == 0 {
+	if !simdOK() || D%16 != 0 || D == 0 {
 		return false
 	}
 	sc := archsimd.BroadcastFloat32x8(scale)
 	n := len(dst)
 	var accs [8]f32x8
+	qp := unsafe.Pointer(&q[0])
 	for j0 := 0; j0 < n; j0 += 8 {
 		nj := min(8, n-j0)
-		for i := 0; i < nj; i++ {
-			row := rows[(j0+i)*stride : (j0+i)*stride+D]
-			var a, b f32x8
-			c := 0
-			for ; c+16 <= D; c += 16 {
-				a = archsimd.LoadFloat32x8Slice(q[c:]).MulAdd(archsimd.LoadFloat32x8Slice(row[c:]), a)
-				b = archsimd.LoadFloat32x8Slice(q[c+8:]).MulAdd(archsimd.LoadFloat32x8Slice(row[c+8:]), b)
+		i := 0
+		for ; i+2 <= nj; i += 2 {
+			// DotRows checked that the last row ends inside rows.
+			r0 := unsafe.Pointer(&rows[(j0+i)*stride])
+			r1 := unsafe.Add(r0, 4*stride)
+			var a0, a1, b0, b1 f32x8
+			for c := 0; c < D; c += 16 {
+				q0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(qp, 4*c)))
+				q1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(qp, 4*c+32)))
+				a0 = q0.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r0, 4*c))), a0)
+				a1 = q1.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r0, 4*c+32))), a1)
+				b0 = q0.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r1, 4*c))), b0)
+				b1 = q1.MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r1, 4*c+32))), b1)
 			}
-			if c < D {
-				a = archsimd.LoadFloat32x8Slice(q[c:]).MulAdd(archsimd.LoadFloat32x8Slice(row[c:]), a)
-			}
-			accs[i] = a.Add(b)
+			accs[i], accs[i+1] = a0.Add(a1), b0.Add(b1)
 		}
-		for i := nj; i < 8; i++ {
+		if i < nj {
+			r0 := unsafe.Pointer(&rows[(j0+i)*stride])
+			var a0, a1 f32x8
+			for c := 0; c < D; c += 16 {
+				a0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(qp, 4*c))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r0, 4*c))), a0)
+				a1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(qp, 4*c+32))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r0, 4*c+32))), a1)
+			}
+			accs[i] = a0.Add(a1)
+			i++
+		}
+		for ; i < 8; i++ {
 			accs[i] = f32x8{}
 		}
 		storeRows(dst[j0:], reduce8(&accs).Mul(sc), nj)

@@ -153,8 +153,17 @@ func (p *Pool) waitNext(w *idler, seen uint64) uint64 {
 	}
 }
 
-// do claims and runs parts until none are left.
+// yieldEvery bounds how long a goroutine computes without passing
+// through the scheduler. The runtime preempts a goroutine that has run for
+// 10ms by a signal, and a signal landing in AVX code is expensive here:
+// the handler and the scheduler run legacy-SSE instructions with the
+// upper halves of the vector registers dirty (docs/performance.md).
+const yieldEvery = 4 * time.Millisecond
+
+// do claims and runs parts until none are left, yielding to the
+// scheduler between parts now and then.
 func (j *job) do() {
+	last := time.Now()
 	for {
 		i := j.next.Add(1) - 1
 		if i >= j.parts {
@@ -162,6 +171,10 @@ func (j *job) do() {
 		}
 		j.fn(int(i))
 		j.pending.Add(-1)
+		if now := time.Now(); now.Sub(last) > yieldEvery {
+			runtime.Gosched()
+			last = now
+		}
 	}
 }
 

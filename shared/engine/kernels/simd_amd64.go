@@ -36,6 +36,7 @@ func simdKernels() *kernelSet {
 	k.quantize = quantizeVecSIMD
 	k.dense = denseRowsSIMD
 	k.affineExact = affineExactRowsSIMD
+	k.affine4Gemm = affine4GemmSIMD
 	k.nibbles = true
 	return k
 }
@@ -199,7 +200,28 @@ func storeRows(out []float32, v f32x8, n int) {
 		v.StoreSlice(out)
 		return
 	}
-	v.StoreSlicePart(out[:n])
+	storePart(out[:n], v)
+}
+
+// loadPart loads len(s) < 8 floats, the other lanes zero, and storePart
+// stores the first len(s) lanes. archsimd's partial loads and stores
+// convert the slice to an 8-element array pointer, which the race
+// detector's pointer checks reject at the end of an allocation; these
+// go through a stack array with integer moves (no legacy SSE).
+func loadPart(s []float32) f32x8 {
+	var t [8]uint32
+	for i := range s {
+		t[i] = *(*uint32)(unsafe.Pointer(&s[i]))
+	}
+	return archsimd.LoadUint32x8(&t).AsFloat32x8()
+}
+
+func storePart(s []float32, v f32x8) {
+	var t [8]uint32
+	v.AsUint32x8().Store(&t)
+	for i := range s {
+		*(*uint32)(unsafe.Pointer(&s[i])) = t[i]
+	}
 }
 
 // affine4RowsSIMD is affineInt8RowsGeneric for 4-bit weights. Per 64
@@ -222,11 +244,12 @@ func affine4RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
 		nr := min(8, hi-r0)
 		for i := 0; i < nr; i++ {
 			r := r0 + i
-			if g.fast(m, r) {
+			switch {
+			case g.fast(m, r):
 				accs[i] = k.row4(unsafe.Pointer(&m.Data[r*g.rb]), unsafe.Pointer(&xq[0]),
 					unsafe.Pointer(&m.Scales[2*r*g.ng]), unsafe.Pointer(&m.Biases[2*r*g.ng]),
 					unsafe.Pointer(&dx[0]), unsafe.Pointer(&us[0]), &g)
-			} else {
+			default:
 				accs[i] = k.row4Safe(m, r, xq, dx, us, &g)
 			}
 		}
@@ -274,33 +297,39 @@ func (g *stepGeom) fast(m *Matrix, r int) bool {
 // biases.
 func (k *consts) row4(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
 	low4, four, ones, sixt := k.low4, k.four, k.ones16, k.sixt
-	var acc, accb f32x8
+	var acc f32x8
 	for n := g.steps; n > 0; n-- {
-		w := archsimd.LoadUint8x32((*[32]uint8)(p))
-		a := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(x)))
-		b := w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 32))))
-		v0 := a.Add(b).DotProductPairs(ones)
-		w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 32)))
-		a = w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 64))))
-		b = w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 96))))
-		v1 := a.Add(b).DotProductPairs(ones)
-		w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 64)))
-		a = w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 128))))
-		b = w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 160))))
-		v2 := a.Add(b).DotProductPairs(ones)
-		w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, 96)))
-		a = w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 192))))
-		b = w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, 224))))
-		v3 := a.Add(b).DotProductPairs(ones)
-		s := v0.AddPairsGrouped(v1).AddPairsGrouped(v2.AddPairsGrouped(v3))
+		pp := (*[128]uint8)(p)
+		xt := (*[256]int8)(x)
+		// Per 64 values the two VPMADDUBSW give int16 lanes of at most
+		// 2·15·127 each, 7620 summed; two levels of VPHADDW keep them
+		// below 30480, so one VPMADDWD then yields the 8 block sums.
+		w := archsimd.LoadUint8x32((*[32]uint8)(pp[0:32]))
+		p0 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[0:32]))).
+			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[32:64]))))
+		w = archsimd.LoadUint8x32((*[32]uint8)(pp[32:64]))
+		p1 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[64:96]))).
+			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[96:128]))))
+		w = archsimd.LoadUint8x32((*[32]uint8)(pp[64:96]))
+		p2 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[128:160]))).
+			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[160:192]))))
+		w = archsimd.LoadUint8x32((*[32]uint8)(pp[96:128]))
+		p3 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[192:224]))).
+			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[224:256]))))
+		s := p0.AddPairsGrouped(p1).AddPairsGrouped(p2.AddPairsGrouped(p3)).DotProductPairs(ones)
 		sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
 		bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
 		if n == 1 { // groups past the row belong to the next row
 			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
 		}
+		// The same operations in the same order as gemmStep4, so a vector
+		// gets bit-identical results alone and in a batch.
 		d := archsimd.LoadFloat32x8((*[8]float32)(dx))
 		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
-		accb = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), accb)
+		acc = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), acc)
+		if n == 1 {
+			break // no pointer may move past the end of its slice
+		}
 		p = unsafe.Add(p, 128)
 		x = unsafe.Add(x, 256)
 		sc = unsafe.Add(sc, g.sstep)
@@ -308,7 +337,7 @@ func (k *consts) row4(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
 		dx = unsafe.Add(dx, 32)
 		us = unsafe.Add(us, 32)
 	}
-	return acc.Add(accb)
+	return acc
 }
 
 // row4Safe is row4 through bounds-checked slices, for any scale format and
@@ -402,6 +431,9 @@ func (k *consts) row8(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
 		d := archsimd.LoadFloat32x8((*[8]float32)(dx))
 		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
 		accb = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), accb)
+		if n == 1 {
+			break // no pointer may move past the end of its slice
+		}
 		p = unsafe.Add(p, 256)
 		x = unsafe.Add(x, 256)
 		sc = unsafe.Add(sc, g.sstep)
@@ -492,8 +524,8 @@ func quantizeVecSIMD(q []int8, d, su []float32, x []float32) {
 		bytes := ab.AsInt8x32().PermuteOrZeroGrouped(k.packLo).Or(ce.AsInt8x32().PermuteOrZeroGrouped(k.packHi))
 		bytes = bytes.AsInt32x8().Permute(k.unpack).AsInt8x32()
 		bytes.StoreSlice(q[u*unitSize:])
-		dv.StoreSlicePart(d[u : u+1])
-		sum.StoreSlicePart(su[u : u+1])
+		storePart(d[u:u+1], dv)
+		storePart(su[u:u+1], sum)
 	}
 	archsimd.ClearAVXUpperBits()
 	clear(q[nu*unitSize:])
@@ -617,5 +649,123 @@ func affineExactRowsSIMD(m *Matrix, out, x []float32, n, lo, hi int) {
 		for t := 0; t < n; t++ {
 			DotRows(out[t*m.Rows+r0:t*m.Rows+r0+nr], x[t*K:(t+1)*K], w, K, 1)
 		}
+	}
+}
+
+// gemmTokens is the number of vectors a prefill product takes per pass
+// over the weights: their accumulators (8 rows × gemmTokens × 32 bytes)
+// stay in L1.
+const gemmTokens = 64
+
+// affine4GemmSIMD computes out[t][r] for rows [lo,hi) and all n vectors
+// of a. Loops, outermost first: blocks of gemmTokens vectors, blocks of 8
+// rows, 256-value steps, rows; the activations of one step of a token
+// block (16 KB) stay in L1 while the 8 rows use them, and each row's step
+// is unpacked into registers once for all the block's vectors.
+func affine4GemmSIMD(m *Matrix, a *actQ, out []float32, n, lo, hi int) {
+	g := m.geom(a)
+	perm := groupPerm(m.GroupSize, true)
+	var accBuf [8 * gemmTokens]f32x8 // on the stack: no garbage per call
+	acc := accBuf[:]
+	var blk [8]f32x8
+	var k consts
+	k.init(&perm)
+	for t0 := 0; t0 < n; t0 += gemmTokens {
+		nt := min(gemmTokens, n-t0)
+		xq := a.q4[t0*a.kp:]
+		dx := a.d4[t0*a.units:]
+		us := a.s4[t0*a.units:]
+		for r0 := lo; r0 < hi; r0 += 8 {
+			nr := min(8, hi-r0)
+			for i := range acc {
+				acc[i] = f32x8{}
+			}
+			for c := 0; c < g.steps; c++ {
+				for i := 0; i < nr; i++ {
+					r := r0 + i
+					if !g.fast(m, r) {
+						continue
+					}
+					gs := c * chunkSize / m.GroupSize
+					k.gemmStep4(unsafe.Pointer(&m.Data[r*g.rb+c*128]), unsafe.Pointer(&xq[c*256]),
+						unsafe.Pointer(&m.Scales[2*(r*g.ng+gs)]), unsafe.Pointer(&m.Biases[2*(r*g.ng+gs)]),
+						unsafe.Pointer(&dx[c*8]), unsafe.Pointer(&us[c*8]), acc[i*gemmTokens:i*gemmTokens+nt],
+						a.kp, a.units, c == g.steps-1, g.lastValid)
+				}
+			}
+			for i := 0; i < nr; i++ {
+				if r := r0 + i; !g.fast(m, r) {
+					for t := 0; t < nt; t++ {
+						acc[i*gemmTokens+t] = k.row4Safe(m, r, xq[t*a.kp:(t+1)*a.kp], dx[t*a.units:(t+1)*a.units], us[t*a.units:(t+1)*a.units], &g)
+					}
+				}
+			}
+			for t := 0; t < nt; t++ {
+				for i := 0; i < 8; i++ {
+					if i < nr {
+						blk[i] = acc[i*gemmTokens+t]
+					} else {
+						blk[i] = f32x8{}
+					}
+				}
+				storeRows(out[(t0+t)*m.Rows+r0:], reduce8(&blk), nr)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// gemmStep4 adds one 256-value step of one row (packed bytes at p, bf16
+// scales and biases at sc and bi) times the same step of len(acc)
+// vectors (int8 at x, stride kp bytes; block scales and sums at dx and us,
+// stride units floats) to acc. last masks the scales of groups past the
+// row.
+func (k *consts) gemmStep4(p, x, sc, bi, dx, us unsafe.Pointer, acc []f32x8, kp, units int, last bool, valid int) {
+	low4, four, sixt := k.low4, k.four, k.sixt
+	pp := (*[128]uint8)(p)
+	w := archsimd.LoadUint8x32((*[32]uint8)(pp[0:32]))
+	l0, h0 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+	w = archsimd.LoadUint8x32((*[32]uint8)(pp[32:64]))
+	l1, h1 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+	w = archsimd.LoadUint8x32((*[32]uint8)(pp[64:96]))
+	l2, h2 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+	w = archsimd.LoadUint8x32((*[32]uint8)(pp[96:128]))
+	l3, h3 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+	sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+	bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+	if last {
+		sw, bw = k.keep(sw, valid), k.keep(bw, valid)
+	}
+	sw, bw = sw.Permute(k.perm), bw.Permute(k.perm)
+	ones := k.ones16
+	// Running pointers (not base + t·stride) let the loads take their
+	// offsets as displacements.
+	xt, dt, ut := x, dx, us
+	at := unsafe.Pointer(&acc[0])
+	for t := range acc {
+		xv := (*[256]int8)(xt)
+		// Pairs are combined as soon as they exist, so few vectors are
+		// live besides the eight weight registers.
+		p0 := l0.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[0:32]))).
+			Add(h0.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[32:64]))))
+		p1 := l1.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[64:96]))).
+			Add(h1.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[96:128]))))
+		h01 := p0.AddPairsGrouped(p1)
+		p2 := l2.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[128:160]))).
+			Add(h2.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[160:192]))))
+		p3 := l3.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[192:224]))).
+			Add(h3.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[224:256]))))
+		s := h01.AddPairsGrouped(p2.AddPairsGrouped(p3)).DotProductPairs(ones)
+		d := archsimd.LoadFloat32x8((*[8]float32)(dt))
+		u := archsimd.LoadFloat32x8((*[8]float32)(ut))
+		ap := (*f32x8)(at)
+		*ap = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), *ap))
+		if t == len(acc)-1 {
+			break // no pointer may move past the end of its slice
+		}
+		xt = unsafe.Add(xt, kp)
+		dt = unsafe.Add(dt, units*4)
+		ut = unsafe.Add(ut, units*4)
+		at = unsafe.Add(at, 32)
 	}
 }

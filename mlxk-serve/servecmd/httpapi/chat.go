@@ -1,0 +1,328 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/constrain"
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/models"
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/toolcall"
+	"github.com/mlxk/mlxk/shared/chattemplate"
+	"github.com/mlxk/mlxk/shared/engine/reasoning"
+	"github.com/mlxk/mlxk/shared/textgen"
+)
+
+// chat answers POST /v1/chat/completions.
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	req, m, ok := s.begin(w, r, openai.DecodeChat)
+	if !ok {
+		return
+	}
+	defer s.reg.Release(m, req.KeepAlive)
+	j := &job{req: req, m: m, start: start}
+	useTools, grammar, e := checkChatFeatures(req, m)
+	if e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	prompt, e := renderChat(m, req, useTools)
+	if e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	j.ids = m.Text.Encode(prompt)
+	opens := reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)
+	j.reasoning = reasoning.NewParser(m.Reasoning, opens)
+	if grammar != nil {
+		j.grammar = grammar
+		if opens { // the answer, not the thinking, must be JSON
+			j.gate = reasoningEnd(m, m.Reasoning)
+		}
+	}
+	if useTools {
+		j.tools = toolcall.NewParser(m.Tools)
+	}
+	if e := s.prepare(j); e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	cc := &chatCompletion{id: newID("chatcmpl-"), created: s.cfg.Now().Unix(), model: m.ID, j: j}
+	if req.Stream {
+		cc.stream = newSSE(w)
+	}
+	o := s.run(r.Context(), j, cc)
+	finish, ok := s.conclude(w, r, j, "chat", o, cc.stream)
+	switch {
+	case !ok:
+	case req.Stream:
+		cc.end(finish, o)
+	default:
+		s.writeJSON(w, r, http.StatusOK, cc.whole(finish, o))
+	}
+}
+
+// checkChatFeatures refuses what the model cannot do. It says whether
+// the tools go to the template, and returns the grammar the answer must
+// follow (nil: free text): the response_format's JSON, or the markup of a
+// call tool_choice requires.
+func checkChatFeatures(req *openai.Request, m *models.Model) (bool, *constrain.Grammar, *openai.Error) {
+	var g *constrain.Grammar
+	switch req.Format.Type {
+	case "json_object":
+		g = constrain.JSONObject()
+	case "json_schema":
+		var err error
+		if g, err = constrain.Compile(req.Format.Schema); err != nil {
+			return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "response_format.json_schema.schema", "%v", err)
+		}
+	}
+	if g != nil && m.Reasoning == reasoning.Harmony {
+		return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "response_format",
+			"response_format %q is not supported for %s: its harmony channels cannot be constrained yet", req.Format.Type, m.ID)
+	}
+	if req.ToolChoice.Mode == "none" || len(req.Tools) == 0 {
+		return false, g, nil
+	}
+	switch {
+	case g != nil:
+		return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "response_format",
+			"response_format %q cannot be combined with tools", req.Format.Type)
+	case m.Tools == toolcall.None:
+		return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "tools",
+			"model %s does not support tools: its chat template takes none", m.ID)
+	case !m.Tools.Supported():
+		return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "tools",
+			"model %s takes tools, but its tool-call format is not one this server can parse", m.ID)
+	case req.ToolChoice.Mode == "auto":
+		return true, nil, nil
+	}
+	g, e := forcedCall(req, m)
+	return e == nil, g, e
+}
+
+// forcedCall is the grammar of the call tool_choice "required" or a named
+// function asks for: the model's call markup around
+// {"name": <one of the tools>, "arguments": {...}}. The arguments follow
+// the function's parameter schema when it uses the keywords constrain
+// supports, and are any JSON object otherwise.
+func forcedCall(req *openai.Request, m *models.Model) (*constrain.Grammar, *openai.Error) {
+	prefix, suffix, argsKey, ok := m.Tools.Markup()
+	if !ok {
+		return nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "tool_choice",
+			"tool_choice %q is not supported for %s: its %s call format cannot be forced; use \"auto\"", req.ToolChoice.Mode, m.ID, m.Tools)
+	}
+	var names []string
+	var params json.RawMessage
+	for _, t := range req.Tools {
+		if req.ToolChoice.Mode == "function" && t.Name != req.ToolChoice.Function {
+			continue
+		}
+		names = append(names, t.Name)
+		params = t.Parameters
+	}
+	if len(names) > 1 {
+		params = nil // one schema cannot follow the name chosen
+	}
+	call := func(args json.RawMessage) (*constrain.Grammar, error) {
+		schema := map[string]any{"type": "object", "required": []string{"name", argsKey}, "additionalProperties": false,
+			"properties": map[string]any{"name": map[string]any{"enum": names}, argsKey: args}}
+		var defs map[string]json.RawMessage
+		if json.Unmarshal(args, &defs) == nil { // hoist the parameters' definitions for their $refs
+			for _, k := range []string{"$defs", "definitions"} {
+				if d, ok := defs[k]; ok {
+					schema[k] = d
+				}
+			}
+		}
+		b, err := json.Marshal(schema)
+		if err != nil {
+			return nil, err
+		}
+		return constrain.Compile(b)
+	}
+	g, err := call(params)
+	if params == nil || err != nil {
+		g, err = call(json.RawMessage(`{"type":"object"}`))
+	}
+	if err != nil {
+		return nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "tool_choice", "%v", err)
+	}
+	return g.Wrap(prefix, suffix), nil
+}
+
+// reasoningEnd returns a gate that opens once the model has closed its
+// reasoning block.
+func reasoningEnd(m *models.Model, kind reasoning.Kind) func(int32) bool {
+	_, end := kind.Markers()
+	var seen strings.Builder
+	return func(id int32) bool {
+		seen.WriteString(m.Text.Tok.Decode([]int{int(id)}, false))
+		return strings.Contains(seen.String(), end)
+	}
+}
+
+// renderChat renders the conversation with the model's template, or with
+// MLX Knife's plain fallback when the model has none. A template that
+// refuses the conversation (raise_exception) is the client's error.
+func renderChat(m *models.Model, req *openai.Request, useTools bool) (textgen.Prompt, *openai.Error) {
+	tm := m.Text
+	if tm.Template != nil {
+		creq := chattemplate.Request{Messages: req.Messages, AddGenerationPrompt: true,
+			BOSToken: tm.Tok.BOS(), EOSToken: tm.Tok.EOS(), Kwargs: req.TemplateKwargs}
+		if useTools {
+			creq.Tools = req.ToolsJSON
+		}
+		out, err := tm.Template.Render(creq)
+		if err == nil {
+			return textgen.Prompt{Text: out, Templated: true}, nil
+		}
+		var te *chattemplate.TemplateError
+		if errors.As(err, &te) || useTools {
+			return textgen.Prompt{}, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "messages",
+				"the chat template of %s refused the conversation: %v", m.ID, err)
+		}
+	}
+	text, err := chattemplate.Plain(req.Messages)
+	if err != nil {
+		return textgen.Prompt{}, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "messages", "%v", err)
+	}
+	return textgen.Raw(text), nil
+}
+
+// chatCompletion assembles a chat answer, streamed or whole.
+type chatCompletion struct {
+	id      string
+	created int64
+	model   string
+	j       *job
+	stream  *sse // nil: collect for one response
+
+	sentRole  bool
+	content   strings.Builder
+	reasoning strings.Builder
+	calls     []openai.ToolCall
+	logprobs  []openai.TokenLogprob
+}
+
+func (c *chatCompletion) chunk(delta openai.Delta, lp []openai.TokenLogprob, finish *string) openai.ChatChunk {
+	ch := openai.ChatChunk{ID: c.id, Object: openai.ObjectChatChunk, Created: c.created, Model: c.model,
+		Choices: []openai.ChunkChoice{{Index: 0, Delta: delta, FinishReason: finish}}}
+	if c.j.req.Logprobs && lp != nil {
+		ch.Choices[0].Logprobs = &openai.ChatLogprobs{Content: lp}
+	}
+	return ch
+}
+
+// sendRole opens the stream with the assistant role, as OpenAI does.
+func (c *chatCompletion) sendRole() error {
+	if c.sentRole {
+		return nil
+	}
+	c.sentRole = true
+	empty := ""
+	return c.stream.event(c.chunk(openai.Delta{Role: "assistant", Content: &empty}, nil, nil))
+}
+
+func (c *chatCompletion) piece(p piece) error {
+	lps := chatLogprobs(p.logprobs, c.j)
+	calls := make([]openai.ToolCall, 0, len(p.calls))
+	for _, call := range p.calls {
+		calls = append(calls, openai.ToolCall{ID: newID("call_"), Type: "function",
+			Function: openai.FunctionCall{Name: call.Name, Arguments: call.Arguments}})
+	}
+	if c.stream == nil {
+		c.content.WriteString(p.content)
+		c.reasoning.WriteString(p.reasoning)
+		c.calls = append(c.calls, calls...)
+		c.logprobs = append(c.logprobs, lps...)
+		return nil
+	}
+	if err := c.sendRole(); err != nil {
+		return err
+	}
+	var d openai.Delta
+	if p.reasoning != "" {
+		d.ReasoningContent = &p.reasoning
+	}
+	if p.content != "" {
+		d.Content = &p.content
+	}
+	for i := range calls {
+		idx := len(c.calls) + i
+		calls[i].Index = &idx
+	}
+	c.calls = append(c.calls, calls...)
+	d.ToolCalls = calls
+	return c.stream.event(c.chunk(d, lps, nil))
+}
+
+// whole is the non-streamed answer.
+func (c *chatCompletion) whole(finish string, o outcome) openai.ChatCompletion {
+	msg := openai.ChatMessage{Role: "assistant", ToolCalls: c.calls}
+	content := c.content.String()
+	if len(c.calls) == 0 || strings.TrimSpace(content) != "" {
+		msg.Content = &content
+	}
+	if r := c.reasoning.String(); r != "" {
+		msg.ReasoningContent = &r
+	}
+	choice := openai.ChatChoice{Index: 0, Message: msg, FinishReason: finish}
+	if c.j.req.Logprobs {
+		lp := c.logprobs
+		if lp == nil {
+			lp = []openai.TokenLogprob{}
+		}
+		choice.Logprobs = &openai.ChatLogprobs{Content: lp}
+	}
+	return openai.ChatCompletion{ID: c.id, Object: openai.ObjectChat, Created: c.created, Model: c.model,
+		Choices: []openai.ChatChoice{choice}, Usage: usage(o.res)}
+}
+
+// end writes the end of a chat stream: the finish chunk, the usage chunk
+// when asked for, and [DONE].
+func (c *chatCompletion) end(finish string, o outcome) {
+	if c.sendRole() != nil || c.stream.event(c.chunk(openai.Delta{}, nil, &finish)) != nil {
+		return
+	}
+	if c.j.req.IncludeUsage {
+		ch := openai.ChatChunk{ID: c.id, Object: openai.ObjectChatChunk, Created: c.created, Model: c.model,
+			Choices: []openai.ChunkChoice{}, Usage: usage(o.res)}
+		if c.stream.event(ch) != nil {
+			return
+		}
+	}
+	_ = c.stream.done()
+}
+
+// chatLogprobs converts recorded logprobs to the chat shape.
+func chatLogprobs(lps []tokenLogprob, j *job) []openai.TokenLogprob {
+	if len(lps) == 0 {
+		return nil
+	}
+	tok := j.m.Text.Tok
+	out := make([]openai.TokenLogprob, 0, len(lps))
+	for _, lp := range lps {
+		t := openai.TokenLogprob{Token: lp.text, Logprob: lp.logprob, Bytes: byteList(lp.text),
+			TopLogprobs: make([]openai.TopLogprob, 0, len(lp.top))}
+		for _, alt := range lp.top {
+			text := tok.Decode([]int{int(alt.Token)}, false)
+			t.TopLogprobs = append(t.TopLogprobs, openai.TopLogprob{Token: text,
+				Logprob: finiteLogprob(alt.Logprob), Bytes: byteList(text)})
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func byteList(s string) []int {
+	out := make([]int, len(s))
+	for i := 0; i < len(s); i++ {
+		out[i] = int(s[i])
+	}
+	return out
+}

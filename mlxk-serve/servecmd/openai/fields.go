@@ -1,0 +1,193 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// fields is a JSON object being decoded: each reader removes the key it
+// reads, so what is left at the end is what the server does not know.
+// A JSON null counts as absent, as OpenAI's API treats optional fields.
+type fields map[string]json.RawMessage
+
+// parseObject reads the request body as one JSON object.
+func parseObject(body []byte, what string) (fields, *Error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the request body is empty; send a JSON object")
+	}
+	if body[0] != '{' {
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "%s must be a JSON object", what)
+	}
+	var f fields
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&f); err != nil {
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "malformed JSON: data after the object")
+	}
+	return f, nil
+}
+
+// take removes and returns a field; ok is false when it is absent or null.
+func (f fields) take(name string) (json.RawMessage, bool) {
+	raw, ok := f[name]
+	delete(f, name)
+	if !ok || isNull(raw) {
+		return nil, false
+	}
+	return raw, true
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// rest reports the first field left over (in name order, so the error is
+// stable), as unsupported.
+func (f fields) rest(prefix string) *Error {
+	if len(f) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(f))
+	for k := range f {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return Errorf(http.StatusBadRequest, CodeUnsupportedField, prefix+names[0],
+		"field %q is not supported by this server", prefix+names[0])
+}
+
+func invalid(param, format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, CodeInvalidValue, param, format, args...)
+}
+
+func unsupported(param, format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, CodeUnsupportedValue, param, format, args...)
+}
+
+func (f fields) str(name string) (string, bool, *Error) {
+	raw, ok := f.take(name)
+	if !ok {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false, invalid(name, "%s must be a string", name)
+	}
+	return s, true, nil
+}
+
+func (f fields) boolean(name string) (bool, bool, *Error) {
+	raw, ok := f.take(name)
+	if !ok {
+		return false, false, nil
+	}
+	switch string(bytes.TrimSpace(raw)) {
+	case "true":
+		return true, true, nil
+	case "false":
+		return false, true, nil
+	}
+	return false, false, invalid(name, "%s must be true or false", name)
+}
+
+// number reads a finite number in [lo, hi].
+func (f fields) number(name string, lo, hi float64) (float64, bool, *Error) {
+	raw, ok := f.take(name)
+	if !ok {
+		return 0, false, nil
+	}
+	v, err := parseNumber(raw)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false, invalid(name, "%s must be a number", name)
+	}
+	if v < lo || v > hi {
+		return 0, false, invalid(name, "%s must be between %s and %s, got %s", name, fmtNum(lo), fmtNum(hi), fmtNum(v))
+	}
+	return v, true, nil
+}
+
+// integer reads an integer in [lo, hi] (a number with no fraction, so
+// 5.0 is 5, as Python clients may send it).
+func (f fields) integer(name string, lo, hi int64) (int64, bool, *Error) {
+	raw, ok := f.take(name)
+	if !ok {
+		return 0, false, nil
+	}
+	n, err := parseInteger(raw)
+	if err != nil {
+		return 0, false, invalid(name, "%s must be an integer", name)
+	}
+	if n < lo || n > hi {
+		return 0, false, invalid(name, "%s must be between %d and %d, got %d", name, lo, hi, n)
+	}
+	return n, true, nil
+}
+
+func parseNumber(raw json.RawMessage) (float64, error) {
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(n.String(), 64)
+}
+
+func parseInteger(raw json.RawMessage) (int64, error) {
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, err
+	}
+	if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+		return i, nil
+	}
+	v, err := strconv.ParseFloat(n.String(), 64)
+	if err != nil || v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+		return 0, strconv.ErrSyntax
+	}
+	return int64(v), nil
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// object reads a nested JSON object.
+func (f fields) object(name string) (fields, bool, *Error) {
+	raw, ok := f.take(name)
+	if !ok {
+		return nil, false, nil
+	}
+	var o fields
+	if err := json.Unmarshal(raw, &o); err != nil || o == nil {
+		return nil, false, invalid(name, "%s must be an object", name)
+	}
+	return o, true, nil
+}
+
+// stringOrList reads a string or an array of strings (stop).
+func stringOrList(raw json.RawMessage, param string) ([]string, *Error) {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil, invalid(param, "%s must be a string or an array of strings", param)
+	}
+	return many, nil
+}
+
+// joinParam names a nested field the way OpenAI does ("messages[0].content").
+func joinParam(parts ...string) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 && !strings.HasPrefix(p, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
