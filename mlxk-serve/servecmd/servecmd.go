@@ -141,6 +141,7 @@ func (sv server) serve(ctx context.Context, env cli.Env, verb string, args []str
 				logger.Info("shutting down", "reason", ctx.Err().Error(), "grace", c.shutdownTimeout.String())
 				return nil
 			case err := <-served:
+				served = nil
 				return mlxkerr.Wrap(mlxkerr.InternalError, err, "serve")
 			case err := <-preloadErr:
 				if err != nil {
@@ -152,6 +153,11 @@ func (sv server) serve(ctx context.Context, env cli.Env, verb string, args []str
 		}
 	}()
 	shutdown(hs, srv, reg, c.shutdownTimeout, sigs, logger)
+	if served != nil {
+		// Serve closes the listener when it returns; wait for it, so the
+		// port is free when serve returns even if Serve had not started.
+		<-served
+	}
 	if runErr != nil {
 		return runErr
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/constrain"
@@ -57,9 +58,10 @@ func TestJSONObjectOnRandomModel(t *testing.T) {
 			}
 		}
 		if finish == "stop" {
-			var obj map[string]any
-			if err := json.Unmarshal([]byte(text), &obj); err != nil {
-				t.Errorf("seed %d: stopped with invalid JSON %q: %v", seed, text, err)
+			// json.Valid, not Unmarshal: a number like 9405e545 is valid
+			// JSON that a float64 cannot hold.
+			if trimmed := strings.TrimSpace(text); !json.Valid([]byte(text)) || !strings.HasPrefix(trimmed, "{") {
+				t.Errorf("seed %d: stopped with something that is not a JSON object: %q", seed, text)
 			}
 		}
 	}
