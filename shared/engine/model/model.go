@@ -14,7 +14,10 @@ type Model struct {
 	w               *weights
 	pool            *kernels.Pool
 	rope, localRope *kernels.Rope
-	mu              sync.Mutex
+
+	mu      sync.Mutex // serializes Forward and guards buf
+	buf     *scratch   // activations, reused across calls
+	bufRows int
 }
 
 // New binds the weights a configuration needs from src. The pool does
@@ -83,7 +86,7 @@ func (m *Model) Forward(inputs []Input) ([][]float32, error) {
 	}
 	n := len(rows)
 	H, qd, kvd := c.Hidden, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	s := newScratch(c, n)
+	s := m.scratchFor(n)
 
 	r := 0
 	for _, in := range inputs {
@@ -305,18 +308,34 @@ type scratch struct {
 	x, a, q, k, v, att, qkv, gate, up, gu []float32
 }
 
-func newScratch(c *Config, n int) *scratch {
+// scratchFor returns activation buffers for n rows, reusing the ones of
+// earlier calls (Forward holds m.mu) so decode steps do not allocate and
+// a prefill chunk's buffers serve every later step.
+func (m *Model) scratchFor(n int) *scratch {
+	c := m.cfg
 	H, I, qd, kvd := c.Hidden, c.Intermediate, c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
-	s := &scratch{
-		x: make([]float32, n*H), a: make([]float32, n*max(H, qd)),
-		q: make([]float32, n*qd), k: make([]float32, n*kvd), v: make([]float32, n*kvd),
-		att: make([]float32, n*qd), gate: make([]float32, n*I), up: make([]float32, n*I),
+	if m.buf == nil || m.bufRows < n {
+		m.bufRows = n
+		m.buf = &scratch{
+			x: make([]float32, n*H), a: make([]float32, n*max(H, qd)),
+			q: make([]float32, n*qd), k: make([]float32, n*kvd), v: make([]float32, n*kvd),
+			att: make([]float32, n*qd), gate: make([]float32, n*I), up: make([]float32, n*I),
+		}
+		if c.FusedQKV {
+			m.buf.qkv = make([]float32, n*(qd+2*kvd))
+		}
+		if c.FusedGateUp {
+			m.buf.gu = make([]float32, n*2*I)
+		}
 	}
-	if c.FusedQKV {
-		s.qkv = make([]float32, n*(qd+2*kvd))
+	b := m.buf
+	s := &scratch{x: b.x[:n*H], a: b.a[:n*max(H, qd)], q: b.q[:n*qd], k: b.k[:n*kvd], v: b.v[:n*kvd],
+		att: b.att[:n*qd], gate: b.gate[:n*I], up: b.up[:n*I]}
+	if b.qkv != nil {
+		s.qkv = b.qkv[:n*(qd+2*kvd)]
 	}
-	if c.FusedGateUp {
-		s.gu = make([]float32, n*2*I)
+	if b.gu != nil {
+		s.gu = b.gu[:n*2*I]
 	}
 	return s
 }
