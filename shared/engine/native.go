@@ -80,6 +80,9 @@ func (n Native) Load(ctx context.Context, dir string, opts LoadOptions) (Model, 
 	if err != nil {
 		return nil, err
 	}
+	// Fault the weights in now: loading is where a user expects to wait,
+	// not the first token.
+	st.Populate()
 	pool := kernels.NewPool(opts.Threads)
 	m, err := model.New(cfg, st, pool)
 	if err != nil {

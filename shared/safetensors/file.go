@@ -63,6 +63,11 @@ func Open(path string) (*File, error) {
 	return &File{path: path, header: h, data: data, byName: byName, release: release}, nil
 }
 
+// Populate reads the file's pages in and maps them now, so the first
+// forward pass does not fault on every page of the weights (what a
+// runner pays once at load instead of in its time to first token).
+func (f *File) Populate() { populate(f.data) }
+
 // readAll reads size bytes of f into memory.
 func readAll(f *os.File, size int64) ([]byte, func() error, error) {
 	b := make([]byte, size)

@@ -17,3 +17,16 @@ func mapFile(f *os.File, size int64) (data []byte, release func() error, err err
 	}
 	return b, func() error { return unix.Munmap(b) }, nil
 }
+
+// populate asks the kernel to read b's pages in and map them now, so the
+// first pass over the weights does not take a page fault per 4 KiB.
+// Failures are ignored: it is only a hint (MADV_POPULATE_READ needs Linux
+// 5.14; elsewhere the readahead hint remains).
+func populate(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if populateRead == 0 || unix.Madvise(b, populateRead) != nil {
+		unix.Madvise(b, unix.MADV_WILLNEED)
+	}
+}

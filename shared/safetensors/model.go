@@ -140,6 +140,13 @@ func OpenModel(dir string) (*Model, error) {
 // Dir is the folder the model was opened from.
 func (m *Model) Dir() string { return m.dir }
 
+// Populate populates every file's mapping (see File.Populate).
+func (m *Model) Populate() {
+	for _, f := range m.files {
+		f.Populate()
+	}
+}
+
 // Files lists the paths of the opened safetensors files, sorted.
 func (m *Model) Files() []string {
 	out := make([]string, len(m.files))

@@ -1,0 +1,5 @@
+package safetensors
+
+import "golang.org/x/sys/unix"
+
+const populateRead = unix.MADV_POPULATE_READ
