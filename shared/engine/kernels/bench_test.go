@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"syscall"
@@ -152,9 +153,60 @@ func BenchmarkMatVecL3(b *testing.B) {
 
 // BenchmarkQwenPrefill times the linear layers of a 128-token prompt
 // (the LM head only for the last token, as the model does).
-func BenchmarkQwenPrefill(b *testing.B) {
-	const n = 128
-	layers, head := qwenLayers(4)
+func BenchmarkQwenPrefill(b *testing.B) { benchPrefill(b, 128, 4) }
+
+// BenchmarkQwenPrefill256 is BenchmarkQwenPrefill for one 256-token
+// forward call (engine.Generate's PrefillChunk).
+func BenchmarkQwenPrefill256(b *testing.B) { benchPrefill(b, 256, 4) }
+
+// BenchmarkQwenPrefill8bit is BenchmarkQwenPrefill for 8-bit weights.
+func BenchmarkQwenPrefill8bit(b *testing.B) { benchPrefill(b, 128, 8) }
+
+// BenchmarkQwenBatch8 times one batched decode step of 8 sequences
+// through the linear layers, the LM head included for every sequence (the
+// server's continuous batching); compare tok/s with
+// BenchmarkQwenDecode4bit, one sequence.
+func BenchmarkQwenBatch8(b *testing.B) { benchBatch(b, 8, 4) }
+
+// BenchmarkQwenBatch8x8bit is BenchmarkQwenBatch8 for 8-bit weights.
+func BenchmarkQwenBatch8x8bit(b *testing.B) { benchBatch(b, 8, 8) }
+
+func benchBatch(b *testing.B, n, bits int) {
+	layers, head := qwenLayers(bits)
+	pool := NewPool(0)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := randVec(rng, n*4864)
+	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
+	o, g, u := make([]float32, n*896), make([]float32, n*4864), make([]float32, n*4864)
+	logits := make([]float32, n*151936)
+	cpu0 := processCPU()
+	for b.Loop() {
+		for _, l := range layers {
+			MatMulFused(pool, []*Matrix{l.q, l.k, l.v}, [][]float32{q, k, v}, x, n)
+			MatMul(pool, l.o, o, x, n)
+			MatMulFused(pool, []*Matrix{l.gate, l.up}, [][]float32{g, u}, x, n)
+			MatMul(pool, l.down, o, x, n)
+		}
+		MatMul(pool, head, logits, x, n)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	b.ReportMetric(float64(n)*float64(b.N)/(processCPU()-cpu0).Seconds(), "tok/cpu-s")
+}
+
+// processCPU is the CPU time of the whole process: with -cpu 1 (one
+// worker, no spinning helpers) a figure less sensitive to other load than
+// wall time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchPrefill(b *testing.B, n, bits int) {
+	layers, head := qwenLayers(bits)
 	pool := NewPool(0)
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(2, 2))
@@ -162,6 +214,7 @@ func BenchmarkQwenPrefill(b *testing.B) {
 	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
 	o, g, u := make([]float32, n*896), make([]float32, n*4864), make([]float32, n*4864)
 	logits := make([]float32, 151936)
+	cpu0 := processCPU()
 	for b.Loop() {
 		for _, l := range layers {
 			MatMulFused(pool, []*Matrix{l.q, l.k, l.v}, [][]float32{q, k, v}, x, n)
@@ -171,7 +224,8 @@ func BenchmarkQwenPrefill(b *testing.B) {
 		}
 		MatMul(pool, head, logits, x, 1)
 	}
-	b.ReportMetric(n*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	b.ReportMetric(float64(n)*float64(b.N)/(processCPU()-cpu0).Seconds(), "tok/cpu-s")
 }
 
 // threadCPU is the CPU time of the calling OS thread: on a machine shared
@@ -185,21 +239,26 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkGemmL3 times a 64-token product with one cache-resident
-// 4864×896 matrix on one thread (MACs per CPU second).
+// BenchmarkGemmL3 times an n-token product (8: a batched decode step,
+// 64: a prefill block) with one cache-resident 4864×896 matrix on one
+// thread (MACs per CPU second).
 func BenchmarkGemmL3(b *testing.B) {
-	const n = 64
-	rng := rand.New(rand.NewPCG(3, 3))
-	m := randomQuantMatrix(rng, 4864, 896, 4, 64)
-	pool := NewPool(1)
-	x := randVec(rng, n*896)
-	out := make([]float32, n*4864)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu0 := threadCPU()
-	for b.Loop() {
-		MatMul(pool, m, out, x, n)
+	for _, c := range []struct{ n, bits int }{{8, 4}, {64, 4}, {8, 8}, {64, 8}} {
+		b.Run(fmt.Sprintf("n=%d/%dbit", c.n, c.bits), func(b *testing.B) {
+			n := c.n
+			rng := rand.New(rand.NewPCG(3, 3))
+			m := randomQuantMatrix(rng, 4864, 896, c.bits, 64)
+			pool := NewPool(1)
+			x := randVec(rng, n*896)
+			out := make([]float32, n*4864)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := threadCPU()
+			for b.Loop() {
+				MatMul(pool, m, out, x, n)
+			}
+			cpu := (threadCPU() - cpu0).Seconds()
+			b.ReportMetric(float64(n*4864*896)*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
+		})
 	}
-	cpu := (threadCPU() - cpu0).Seconds()
-	b.ReportMetric(float64(n*4864*896)*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
 }

@@ -652,6 +652,17 @@ func affineExactRowsSIMD(m *Matrix, out, x []float32, n, lo, hi int) {
 	}
 }
 
+// rowMajorBytes bounds the activations (vectors × padded columns) for
+// which the prefill kernel walks the weights row by row, each row's steps
+// in order, instead of step by step across 8 rows. With few vectors
+// (batched decode) there is little work per weight step, and 8 rows read
+// in an interleaved order leave the loads waiting for memory (in an 8-bit
+// variant of the kernel a third of the time went to the weight loads),
+// while one sequential stream is prefetched. The activations, read once
+// per row, must then stay in L1. Either order adds every accumulator's
+// steps in the same order, so results do not change.
+const rowMajorBytes = 16 << 10
+
 // gemmTokens is the number of vectors a prefill product takes per pass
 // over the weights: their accumulators (8 rows × gemmTokens × 32 bytes)
 // stay in L1.
@@ -659,14 +670,15 @@ const gemmTokens = 64
 
 // affine4GemmSIMD computes out[t][r] for rows [lo,hi) and all n vectors
 // of a. Loops, outermost first: blocks of gemmTokens vectors, blocks of 8
-// rows, 256-value steps, rows; the activations of one step of a token
+// rows, 256-value steps, rows (rows, then steps, for few vectors: see
+// rowMajorBytes); the activations of one step of a token
 // block (16 KB) stay in L1 while the 8 rows use them, and each row's step
 // is unpacked into registers once for all the block's vectors.
 func affine4GemmSIMD(m *Matrix, a *actQ, out []float32, n, lo, hi int) {
 	g := m.geom(a)
 	perm := groupPerm(m.GroupSize, true)
-	var accBuf [8 * gemmTokens]f32x8 // on the stack: no garbage per call
-	acc := accBuf[:]
+	var accBuf [8*gemmTokens*32 + 32]byte // on the stack: no garbage per call
+	acc := alignVecs(accBuf[:], 8*gemmTokens)
 	var blk [8]f32x8
 	var k consts
 	k.init(&perm)
@@ -677,21 +689,24 @@ func affine4GemmSIMD(m *Matrix, a *actQ, out []float32, n, lo, hi int) {
 		us := a.s4[t0*a.units:]
 		for r0 := lo; r0 < hi; r0 += 8 {
 			nr := min(8, hi-r0)
-			for i := range acc {
-				acc[i] = f32x8{}
+			for i := 0; i < nr; i++ { // only what this block uses
+				zeroVecs(acc[i*gemmTokens : i*gemmTokens+nt])
 			}
-			for c := 0; c < g.steps; c++ {
-				for i := 0; i < nr; i++ {
-					r := r0 + i
-					if !g.fast(m, r) {
-						continue
-					}
-					gs := c * chunkSize / m.GroupSize
-					k.gemmStep4(unsafe.Pointer(&m.Data[r*g.rb+c*128]), unsafe.Pointer(&xq[c*256]),
-						unsafe.Pointer(&m.Scales[2*(r*g.ng+gs)]), unsafe.Pointer(&m.Biases[2*(r*g.ng+gs)]),
-						unsafe.Pointer(&dx[c*8]), unsafe.Pointer(&us[c*8]), acc[i*gemmTokens:i*gemmTokens+nt],
-						a.kp, a.units, c == g.steps-1, g.lastValid)
+			rowMajor := nt*a.kp <= rowMajorBytes
+			for ci := 0; ci < g.steps*nr; ci++ { // step c of row r0+i
+				c, i := ci/nr, ci%nr
+				if rowMajor {
+					i, c = ci/g.steps, ci%g.steps
 				}
+				r := r0 + i
+				if !g.fast(m, r) {
+					continue
+				}
+				gs := c * chunkSize / m.GroupSize
+				k.gemmStep4(unsafe.Pointer(&m.Data[r*g.rb+c*128]), unsafe.Pointer(&xq[c*256]),
+					unsafe.Pointer(&m.Scales[2*(r*g.ng+gs)]), unsafe.Pointer(&m.Biases[2*(r*g.ng+gs)]),
+					unsafe.Pointer(&dx[c*8]), unsafe.Pointer(&us[c*8]), acc[i*gemmTokens:i*gemmTokens+nt],
+					a.kp, a.units, c == g.steps-1, g.lastValid)
 			}
 			for i := 0; i < nr; i++ {
 				if r := r0 + i; !g.fast(m, r) {
@@ -767,5 +782,27 @@ func (k *consts) gemmStep4(p, x, sc, bi, dx, us unsafe.Pointer, acc []f32x8, kp,
 		dt = unsafe.Add(dt, units*4)
 		ut = unsafe.Add(ut, units*4)
 		at = unsafe.Add(at, 32)
+	}
+}
+
+// alignVecs returns n vectors inside buf (n·32 + 32 bytes) starting at a
+// 32-byte boundary. Go aligns vector arrays to 8 bytes only, and half of
+// the 32-byte loads and stores of an array at 16 mod 64 cross a cache
+// line, which the accumulators of the prefill kernel pay for every
+// vector and step.
+func alignVecs(buf []byte, n int) []f32x8 {
+	off := int(-uintptr(unsafe.Pointer(&buf[0])) & 31)
+	return unsafe.Slice((*f32x8)(unsafe.Pointer(&buf[off])), n)
+}
+
+// zeroVecs zeroes v with vector stores. clear, and a loop storing a
+// zero literal, compile to memclr, which moves small sizes with legacy
+// SSE, very slow next to 256-bit code (see consts): storing a register
+// does not match that pattern.
+func zeroVecs(v []f32x8) {
+	var z f32x8
+	z = z.AsInt32x8().Xor(z.AsInt32x8()).AsFloat32x8()
+	for i := range v {
+		v[i] = z
 	}
 }
