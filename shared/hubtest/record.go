@@ -3,6 +3,7 @@ package hubtest
 import (
 	"context"
 	"fmt"
+	"github.com/mlxk/mlxk/shared/httprec"
 	"net/http"
 	"slices"
 	"time"
@@ -83,12 +84,12 @@ func (h *Hub) recorded(server string, next http.Handler) http.Handler {
 			Range:       r.Header.Get("Range"),
 			IfNoneMatch: r.Header.Get("If-None-Match") != "",
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httprec.Writer{ResponseWriter: w}
 		completed := false
 		h.inflight.Add(1)
 		defer h.inflight.Add(-1)
 		defer func() {
-			rec.Status, rec.Bytes, rec.Aborted = sw.status, sw.bytes, !completed
+			rec.Status, rec.Bytes, rec.Aborted = sw.Status, sw.Bytes, !completed
 			h.reqMu.Lock()
 			h.requests = append(h.requests, rec)
 			h.reqMu.Unlock()
@@ -100,33 +101,3 @@ func (h *Hub) recorded(server string, next http.Handler) http.Handler {
 		completed = true
 	})
 }
-
-// statusWriter remembers the status and counts body bytes.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Flush lets faults push a partial body onto the wire.
-func (w *statusWriter) Flush() {
-	http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

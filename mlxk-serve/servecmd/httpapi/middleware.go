@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"github.com/mlxk/mlxk/shared/httprec"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -39,32 +40,6 @@ func info(r *http.Request) *reqInfo {
 // ids stay traceable through proxies; anything else is replaced.
 var inboundID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 
-// statusWriter records the status a handler sent.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach Flush on the real writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // middleware wraps the router: request id, panic recovery, CORS, API
 // key, then the access log and request metrics once the handler is done.
 func (s *Server) middleware(next http.Handler) http.Handler {
@@ -75,7 +50,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			ri.id = newID("req_")
 		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httprec.Writer{ResponseWriter: w}
 		sw.Header().Set("X-Request-ID", ri.id)
 		defer func() {
 			if p := recover(); p != nil {
@@ -83,7 +58,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					panic(p)
 				}
 				s.log.Error("panic in handler", "request_id", ri.id, "path", r.URL.Path, "panic", fmt.Sprint(p))
-				if sw.status == 0 {
+				if sw.Status == 0 {
 					s.fail(sw, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "internal error"))
 				}
 			}
@@ -109,8 +84,8 @@ func (s *Server) named(route string, h http.HandlerFunc) http.Handler {
 	})
 }
 
-func (s *Server) finishRequest(r *http.Request, w *statusWriter, ri *reqInfo, took time.Duration) {
-	status := w.status
+func (s *Server) finishRequest(r *http.Request, w *httprec.Writer, ri *reqInfo, took time.Duration) {
+	status := w.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
