@@ -2,10 +2,10 @@ package testscripts
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/mlxk/mlxk/testscripts/live"
 	"io"
 	"net"
 	"net/http"
@@ -30,27 +30,9 @@ var scriptServers sync.Map
 type servedProcess struct {
 	cmd            *exec.Cmd
 	port           int
-	stdout, stderr *lockedBuffer
+	stdout, stderr *live.LockedBuffer
 	exited         chan struct{}
 	waitErr        error
-}
-
-// lockedBuffer is a bytes.Buffer the process writes while the script reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 const serveUsage = `usage:
@@ -142,7 +124,7 @@ func serveStart(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = serveEnv(ts)
 	outR, outW := io.Pipe()
-	p := &servedProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &servedProcess{cmd: cmd, stdout: &live.LockedBuffer{}, stderr: &live.LockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout = io.MultiWriter(p.stdout, outW)
 	cmd.Stderr = p.stderr
 	ts.Check(cmd.Start())

@@ -218,8 +218,6 @@ func printLoadInfo(w io.Writer, m *textgen.Model) {
 	fmt.Fprintf(w, "Stop tokens: [%s]\n", strings.Join(stops, ", "))
 }
 
-var errInterrupt = errors.New("generation interrupted by user")
-
 // validParams checks sampling settings and names the flag that is wrong.
 func validParams(p sample.Params) error {
 	err := p.Validate()

@@ -48,7 +48,6 @@ type Token struct {
 	ID      int32
 	Text    string
 	Logprob float32
-	Logits  []float32 // the raw logits the token was sampled from
 }
 
 // Finish reasons, as OpenAI spells them.
@@ -67,9 +66,10 @@ type Result struct {
 	EOSToken        int32  // the EOS id that ended it, -1 otherwise
 	Prefill         time.Duration
 	Decode          time.Duration
-	Seq             Sequence // the sequence, holding prompt and output
-	// Tail is text released at the end (held-back characters); it was
-	// also emitted as a final Token with ID -1.
+	// Seq holds the prompt and every generated token but the last (which
+	// was never fed back). Text held back until the end is emitted as a
+	// final Token with ID -1.
+	Seq Sequence
 }
 
 // ErrEmptyPrompt reports a generation without prompt tokens.
@@ -169,7 +169,7 @@ func (st *stepper) next(logits []float32, emit func(Token) error) (int32, bool, 
 	st.res.GeneratedTokens++
 	st.history = append(st.history, tok)
 	text, stopped, which := st.stops.Push(req.Decoder.Add(int(tok)))
-	if err := emit(Token{ID: tok, Text: text, Logprob: lp, Logits: logits}); err != nil {
+	if err := emit(Token{ID: tok, Text: text, Logprob: lp}); err != nil {
 		return 0, true, err
 	}
 	if stopped {

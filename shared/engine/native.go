@@ -25,6 +25,11 @@ func (Native) Estimate(dir string) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
+	return estimateDir(cfg, dir)
+}
+
+// estimateDir sizes the weights from the files' sizes, without reading them.
+func estimateDir(cfg *model.Config, dir string) (Estimate, error) {
 	files, err := weightFiles(dir)
 	if err != nil {
 		return Estimate{}, err
@@ -58,13 +63,13 @@ func weightFiles(dir string) ([]string, error) {
 }
 
 // Load implements Backend.
-func (n Native) Load(ctx context.Context, dir string, opts LoadOptions) (Model, error) {
+func (Native) Load(ctx context.Context, dir string, opts LoadOptions) (Model, error) {
 	cfg, err := model.ReadConfig(dir)
 	if err != nil {
 		return nil, err
 	}
 	if opts.MemoryLimit > 0 {
-		est, err := n.Estimate(dir)
+		est, err := estimateDir(cfg, dir)
 		if err != nil {
 			return nil, err
 		}

@@ -30,7 +30,7 @@ type Server struct {
 	Ready time.Duration
 
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *LockedBuffer
 	exited chan struct{}
 	// PeakRSS, ExitCode are set by Stop.
 	PeakRSS  int64
@@ -57,7 +57,7 @@ func StartServer(ctx context.Context, t Tool, model string, to ServerTimeouts) (
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	s := &Server{cmd: cmd, stderr: &LockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -174,19 +174,19 @@ func (s *Server) Stop(timeout time.Duration) error {
 // Stderr is what the server logged so far.
 func (s *Server) Stderr() string { return s.stderr.String() }
 
-// lockedBuffer collects a process's stderr while tests read it.
-type lockedBuffer struct {
+// LockedBuffer collects a process's output while tests read it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"github.com/mlxk/mlxk/shared/quant"
 	"math"
 )
 
@@ -94,7 +95,7 @@ func unpackRow(dst []float32, row []byte, bits int) {
 		}
 	default:
 		for j := range dst {
-			dst[j] = float32(elem(row, j, bits))
+			dst[j] = float32(quant.Elem(row, j, bits))
 		}
 	}
 }

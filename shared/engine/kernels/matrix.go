@@ -15,6 +15,7 @@ import (
 	"math"
 
 	"github.com/mlxk/mlxk/shared/floatx"
+	"github.com/mlxk/mlxk/shared/quant"
 )
 
 // Format is the storage format of a weight matrix.
@@ -84,15 +85,8 @@ func NewDense(rows, cols int, f Format, data []byte) (*Matrix, error) {
 // NewAffine describes an MLX affine-quantized matrix of logical shape
 // [rows, cols] and checks every size against bits and group size.
 func NewAffine(rows, cols, bits, groupSize int, packed []byte, sf Format, scales, biases []byte) (*Matrix, error) {
-	switch bits {
-	case 2, 3, 4, 5, 6, 8:
-	default:
-		return nil, fmt.Errorf("affine matrix: unsupported bits %d", bits)
-	}
-	switch groupSize {
-	case 32, 64, 128:
-	default:
-		return nil, fmt.Errorf("affine matrix: unsupported group size %d", groupSize)
+	if err := quant.CheckParams(groupSize, bits); err != nil {
+		return nil, fmt.Errorf("affine matrix: %w", err)
 	}
 	if sf != F32 && sf != BF16 && sf != F16 {
 		return nil, fmt.Errorf("affine matrix: unsupported scale format %v", sf)
@@ -161,7 +155,7 @@ func (m *Matrix) Row(dst []float32, r int) {
 				}
 			default:
 				for k := range d {
-					d[k] = s*float32(elem(row, g*G+k, m.Bits)) + b
+					d[k] = s*float32(quant.Elem(row, g*G+k, m.Bits)) + b
 				}
 			}
 		}
@@ -182,19 +176,4 @@ func loadFloat(b []byte, i int, f Format) float32 {
 	default:
 		return floatx.F16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
 	}
-}
-
-// elem returns the bits-wide unsigned value j of a packed row: the row is
-// one little-endian bit stream, value j at bits [j*bits, (j+1)*bits).
-func elem(row []byte, j, bits int) uint32 {
-	bit := j * bits
-	i, off := bit>>3, uint(bit&7)
-	v := uint32(row[i]) >> off
-	if got := 8 - int(off); got < bits {
-		v |= uint32(row[i+1]) << got
-		if got+8 < bits {
-			v |= uint32(row[i+2]) << (got + 8)
-		}
-	}
-	return v & (1<<bits - 1)
 }

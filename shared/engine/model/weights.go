@@ -6,6 +6,7 @@ import (
 
 	"github.com/mlxk/mlxk/shared/engine/kernels"
 	"github.com/mlxk/mlxk/shared/floatx"
+	"github.com/mlxk/mlxk/shared/quant"
 	"github.com/mlxk/mlxk/shared/safetensors"
 )
 
@@ -138,10 +139,12 @@ func (b *binder) affine(path string, w, s safetensors.Tensor, rows, cols int) (*
 	if !ok || bi.DType != s.DType {
 		return nil, fmt.Errorf("%w: %s scales/biases have dtypes %s/%s", ErrUnsupported, path, s.DType, bi.DType)
 	}
-	if cols%qp.GroupSize != 0 || !shapeIs(w, rows, cols*qp.Bits/32) ||
-		!shapeIs(s, rows, cols/qp.GroupSize) || !shapeIs(bi, rows, cols/qp.GroupSize) {
-		return nil, fmt.Errorf("%w: %s: shapes weight %v scales %v biases %v do not match [%d %d] at %d bits, group %d",
-			ErrInvalidConfig, path, w.Shape, s.Shape, bi.Shape, rows, cols, qp.Bits, qp.GroupSize)
+	r, c, err := quant.CheckShapes(w.Shape, s.Shape, bi.Shape, qp.GroupSize, qp.Bits)
+	if err == nil && (len(w.Shape) != 2 || r != rows || c != cols) {
+		err = fmt.Errorf("logical shape [%d %d], want [%d %d]", r, c, rows, cols)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s at %d bits, group %d: %v", ErrInvalidConfig, path, qp.Bits, qp.GroupSize, err)
 	}
 	m, err := kernels.NewAffine(rows, cols, qp.Bits, qp.GroupSize, w.Data, sf, s.Data, bi.Data)
 	if err != nil {
