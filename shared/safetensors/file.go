@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"unsafe"
 )
 
 // File is an open safetensors file whose tensors alias a read-only mapping
@@ -15,6 +16,7 @@ type File struct {
 	path    string
 	header  *Header
 	data    []byte // the whole file
+	mapped  bool   // data is a file mapping
 	byName  map[string]int
 	release func() error
 }
@@ -47,7 +49,7 @@ func Open(path string) (*File, error) {
 	if _, err := HeaderLen(prefix[:], size); err != nil {
 		return nil, withPath(err, path)
 	}
-	data, release, err := mapFile(f, size)
+	data, release, mapped, err := mapFile(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: map %s: %w", path, err)
 	}
@@ -60,13 +62,30 @@ func Open(path string) (*File, error) {
 	for i, t := range h.Tensors {
 		byName[t.Name] = i
 	}
-	return &File{path: path, header: h, data: data, byName: byName, release: release}, nil
+	return &File{path: path, header: h, data: data, mapped: mapped, byName: byName, release: release}, nil
 }
 
 // Populate reads the file's pages in and maps them now, so the first
 // forward pass does not fault on every page of the weights (what a
 // runner pays once at load instead of in its time to first token).
 func (f *File) Populate() { populate(f.data) }
+
+// Release tells the file that the caller no longer reads b, a part of
+// one of its tensors (for instance weights it has copied into another
+// layout): where the file is mapped, the pages wholly inside b leave the
+// process's memory; they are read again from disk if touched. Bytes that
+// are not the file's are ignored. Safe for concurrent use.
+func (f *File) Release(b []byte) {
+	if !f.mapped || len(b) == 0 || len(f.data) == 0 {
+		return
+	}
+	lo := uintptr(unsafe.Pointer(&f.data[0]))
+	p := uintptr(unsafe.Pointer(&b[0]))
+	if p < lo || p+uintptr(len(b)) > lo+uintptr(len(f.data)) {
+		return
+	}
+	dontNeed(b)
+}
 
 // readAll reads size bytes of f into memory.
 func readAll(f *os.File, size int64) ([]byte, func() error, error) {

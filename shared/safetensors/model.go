@@ -147,6 +147,13 @@ func (m *Model) Populate() {
 	}
 }
 
+// Release releases b in whichever file holds it (see File.Release).
+func (m *Model) Release(b []byte) {
+	for _, f := range m.files {
+		f.Release(b)
+	}
+}
+
 // Files lists the paths of the opened safetensors files, sorted.
 func (m *Model) Files() []string {
 	out := make([]string, len(m.files))

@@ -427,3 +427,35 @@ func FuzzParseIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestRelease: releasing a tensor's bytes (pages dropped from a mapping)
+// loses nothing, since they are read back from the file when touched, and
+// bytes that are not the file's are left alone.
+func TestRelease(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	big := make([]byte, 3<<20) // several pages, not page-aligned in the file
+	for i := range big {
+		big[i] = byte(i*7 + i>>12)
+	}
+	tensors := []Tensor{
+		{Name: "odd", DType: U8, Shape: []int{3}, Data: []byte{1, 2, 3}},
+		{Name: "big", DType: U8, Shape: []int{len(big)}, Data: big},
+	}
+	if err := WriteFile(path, tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tn, _ := f.Tensor("big")
+	f.Release(tn.Data[1000 : len(tn.Data)-1000])
+	f.Release(tn.Data)
+	mine := slices.Clone(big)
+	f.Release(mine) // not the file's: must stay untouched
+	if !bytes.Equal(tn.Data, big) || !bytes.Equal(mine, big) {
+		t.Fatal("bytes changed after Release")
+	}
+}

@@ -20,12 +20,19 @@ type actQ struct {
 	n, cols, kp int
 	units       int       // kp / unitSize
 	q           []int8    // [n][kp], natural order
-	q4          []int8    // [n][kp], nibble order (see nibbleOrder), empty until needed
-	d4, s4      []float32 // d and s in the block order of the 4-bit kernel (see ensureQ4)
 	d           []float32 // [n][units], scale of each block (0 for padding)
 	// s holds the sum of the float activations of each block: the bias
 	// term of an affine group is bias·Σx = Σ over its blocks bias·s.
 	s []float32 // [n][units]
+
+	// The panel kernel's copy (see panel.go), filled when panel is set:
+	// per block the 32 values as two vectors [0..15 | 0..15] and
+	// [16..31 | 16..31], so one in-lane shuffle broadcasts any 4 of them
+	// to all 8 lanes, and the block's scale and sum in all 8 lanes, so
+	// the kernel loads them as vectors.
+	panel  bool
+	pq     []int8    // [n][units*64]
+	pd, ps []float32 // [n][units*8]
 }
 
 func roundUp(n, to int) int { return (n + to - 1) / to * to }
@@ -36,14 +43,49 @@ type actScratch struct {
 	a actQ
 }
 
-// reset sizes the buffers for n vectors of cols values.
-func (a *actQ) reset(n, cols int) {
+// reset sizes the buffers for n vectors of cols values, with the panel
+// kernel's copy or without.
+func (a *actQ) reset(n, cols int, panel bool) {
 	kp := roundUp(cols, chunkSize)
 	a.n, a.cols, a.kp, a.units = n, cols, kp, kp/unitSize
 	a.q = grow(a.q, n*kp)
-	a.q4 = a.q4[:0]
 	a.d = grow(a.d, n*a.units)
 	a.s = grow(a.s, n*a.units)
+	a.panel = panel
+	if panel {
+		a.pq = grow(a.pq, n*a.units*64)
+		a.pd = grow(a.pd, n*a.units*8)
+		a.ps = grow(a.ps, n*a.units*8)
+	}
+}
+
+// quantizeInto quantizes vector t of x (cols values) with quantize,
+// writing the panel copy too when a has one.
+func (a *actQ) quantizeInto(k *kernelSet, t int, x []float32) {
+	q, d, s := a.q[t*a.kp:(t+1)*a.kp], a.d[t*a.units:(t+1)*a.units], a.s[t*a.units:(t+1)*a.units]
+	if !a.panel {
+		k.quantize(q, d, s, x, nil, nil, nil)
+		return
+	}
+	pu := a.units
+	k.quantize(q, d, s, x, a.pq[t*pu*64:(t+1)*pu*64], a.pd[t*pu*8:(t+1)*pu*8], a.ps[t*pu*8:(t+1)*pu*8])
+}
+
+// panelCopyGeneric fills the panel copy (pq, pd, ps: see actQ) of one
+// vector from its natural-order blocks.
+func panelCopyGeneric(pq []int8, pd, ps []float32, q []int8, d, s []float32) {
+	for u := range d {
+		b := q[u*unitSize : (u+1)*unitSize]
+		o := pq[u*64 : (u+1)*64]
+		copy(o[0:16], b[0:16])
+		copy(o[16:32], b[0:16])
+		copy(o[32:48], b[16:32])
+		copy(o[48:64], b[16:32])
+		for l := 0; l < 8; l++ {
+			pd[u*8+l] = d[u]
+			ps[u*8+l] = s[u]
+		}
+	}
 }
 
 func grow[T any](s []T, n int) []T {
@@ -54,8 +96,16 @@ func grow[T any](s []T, n int) []T {
 }
 
 // quantizeVecGeneric is the reference quantizer: q, d and s are padded
-// ([kp], [kp/32] and [kp/32]); x has the true length.
-func quantizeVecGeneric(q []int8, d, s []float32, x []float32) {
+// ([kp], [kp/32] and [kp/32]); x has the true length. With pq set it
+// writes the panel copy too (see actQ).
+func quantizeVecGeneric(q []int8, d, s []float32, x []float32, pq []int8, pd, ps []float32) {
+	quantizeBlocksGeneric(q, d, s, x)
+	if pq != nil {
+		panelCopyGeneric(pq, pd, ps, q, d, s)
+	}
+}
+
+func quantizeBlocksGeneric(q []int8, d, s []float32, x []float32) {
 	nu := len(x) / unitSize
 	for u := 0; u < nu; u++ {
 		xs := x[u*unitSize : (u+1)*unitSize]
@@ -79,42 +129,4 @@ func quantizeVecGeneric(q []int8, d, s []float32, x []float32) {
 	clear(q[nu*unitSize:])
 	clear(d[nu:])
 	clear(s[nu:])
-}
-
-// nibbleOrder rearranges natural-order int8 activations for the 4-bit
-// kernels. Packed 4-bit weights hold values 2b and 2b+1 in the low and
-// high nibble of byte b, so 32 packed bytes (64 values, two blocks) split
-// into a low-nibble vector (even values) and a high-nibble vector (odd
-// values). Per 64 values the activations are stored the same way:
-// [even values of block 0, even of block 1, odd of block 0, odd of block 1],
-// 16 bytes each.
-func nibbleOrder(dst, src []int8) {
-	for c := 0; c+64 <= len(src); c += 64 {
-		s := src[c : c+64]
-		o := dst[c : c+64]
-		for i := 0; i < 32; i++ {
-			o[i] = s[2*i]
-			o[32+i] = s[2*i+1]
-		}
-	}
-}
-
-// ensureQ4 fills a.q4 from a.q, and a.d4 and a.s4 from a.d and a.s:
-// the 4-bit kernel sums blocks 0,2,4,6,1,3,5,7 of each 256 values into
-// the lanes of one vector, so their scales and sums are stored in that
-// order too.
-func (a *actQ) ensureQ4() {
-	if len(a.q4) == a.n*a.kp {
-		return
-	}
-	a.q4 = grow(a.q4[:cap(a.q4)], a.n*a.kp)
-	nibbleOrder(a.q4, a.q)
-	a.d4 = grow(a.d4, len(a.d))
-	a.s4 = grow(a.s4, len(a.s))
-	for c := 0; c+8 <= len(a.d); c += 8 {
-		for lane, u := range [8]int{0, 2, 4, 6, 1, 3, 5, 7} {
-			a.d4[c+lane] = a.d[c+u]
-			a.s4[c+lane] = a.s[c+u]
-		}
-	}
 }

@@ -54,10 +54,21 @@ func qwenLayers(bits int) ([]benchLayer, *Matrix) {
 	return layers, randomQuantMatrix(rng, 151936, H, bits, 64)
 }
 
+// packAll repacks the matrices for pool ahead of the timed loop, as a
+// model loader does (Pool.Pack).
+func packAll(pool *Pool, layers []benchLayer, more ...*Matrix) {
+	ms := more
+	for _, l := range layers {
+		ms = append(ms, l.q, l.k, l.v, l.o, l.gate, l.up, l.down)
+	}
+	pool.Pack(ms, nil)
+}
+
 func benchDecode(b *testing.B, bits int, exact, fused bool, workers int) {
 	layers, head := qwenLayers(bits)
 	pool := NewPoolWith(PoolOptions{Workers: workers, Exact: exact})
 	defer pool.Close()
+	packAll(pool, layers, head)
 	rng := rand.New(rand.NewPCG(2, 2))
 	x := randVec(rng, 4864)
 	q, k, v := make([]float32, 896), make([]float32, 128), make([]float32, 128)
@@ -136,6 +147,7 @@ func BenchmarkMatVecL3(b *testing.B) {
 				m, _ = NewDense(c.rows, c.cols, BF16, data)
 			}
 			pool := NewPoolWith(PoolOptions{Workers: 1, Exact: c.exact})
+			pool.Pack([]*Matrix{m}, nil)
 			x := randVec(rng, c.cols)
 			out := make([]float32, c.rows)
 			runtime.LockOSThread()
@@ -175,6 +187,7 @@ func benchBatch(b *testing.B, n, bits int) {
 	layers, head := qwenLayers(bits)
 	pool := NewPool(0)
 	defer pool.Close()
+	packAll(pool, layers, head)
 	rng := rand.New(rand.NewPCG(2, 2))
 	x := randVec(rng, n*4864)
 	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
@@ -209,6 +222,7 @@ func benchPrefill(b *testing.B, n, bits int) {
 	layers, head := qwenLayers(bits)
 	pool := NewPool(0)
 	defer pool.Close()
+	packAll(pool, layers, head)
 	rng := rand.New(rand.NewPCG(2, 2))
 	x := randVec(rng, n*4864)
 	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
@@ -249,6 +263,7 @@ func BenchmarkGemmL3(b *testing.B) {
 			rng := rand.New(rand.NewPCG(3, 3))
 			m := randomQuantMatrix(rng, 4864, 896, c.bits, 64)
 			pool := NewPool(1)
+			pool.Pack([]*Matrix{m}, nil)
 			x := randVec(rng, n*896)
 			out := make([]float32, n*4864)
 			runtime.LockOSThread()

@@ -21,7 +21,7 @@ func quantRef(t *testing.T, c affineCase, x []float32, n int) []float32 {
 		xs := x[i*m.Cols : (i+1)*m.Cols]
 		q := make([]int8, roundUp(m.Cols, chunkSize))
 		d := make([]float32, len(q)/unitSize)
-		quantizeVecGeneric(q, d, make([]float32, len(d)), xs)
+		quantizeVecGeneric(q, d, make([]float32, len(d)), xs, nil, nil, nil)
 		for k := range xs {
 			xq[i*m.Cols+k] = float32(q[k]) * d[k/unitSize]
 		}
@@ -134,23 +134,21 @@ func checkAgree(t *testing.T, rng *rand.Rand, s shape) {
 	x := randVec(rng, s.n*s.cols)
 	best, gen := bestKernels(), genericKernels()
 
-	// The quantizers agree bit for bit (the block sums to rounding).
+	// The quantizers agree bit for bit (the block sums to rounding), the
+	// panel copies too.
 	a, b := new(actQ), new(actQ)
-	a.reset(s.n, s.cols)
-	b.reset(s.n, s.cols)
+	a.reset(s.n, s.cols, true)
+	b.reset(s.n, s.cols, true)
 	for i := 0; i < s.n; i++ {
 		xs := x[i*s.cols : (i+1)*s.cols]
-		ua, ub := a.units, b.units
-		best.quantize(a.q[i*a.kp:(i+1)*a.kp], a.d[i*ua:(i+1)*ua], a.s[i*ua:(i+1)*ua], xs)
-		gen.quantize(b.q[i*b.kp:(i+1)*b.kp], b.d[i*ub:(i+1)*ub], b.s[i*ub:(i+1)*ub], xs)
+		a.quantizeInto(best, i, xs)
+		b.quantizeInto(gen, i, xs)
 	}
-	if !slices.Equal(a.q, b.q) || !slices.Equal(a.d, b.d) {
+	if !slices.Equal(a.q, b.q) || !slices.Equal(a.d, b.d) || !slices.Equal(a.pq, b.pq) || !slices.Equal(a.pd, b.pd) {
 		t.Fatalf("%+v: quantizers differ", s)
 	}
 	assertClose(t, "block sums", a.s, b.s, 1e-6)
-	if best.nibbles {
-		a.ensureQ4()
-	}
+	assertClose(t, "panel block sums", a.ps, b.ps, 1e-6)
 	kb, kg := best.affine8, gen.affine8
 	if s.bits == 4 {
 		kb, kg = best.affine4, gen.affine4
@@ -165,15 +163,16 @@ func checkAgree(t *testing.T, rng *rand.Rand, s shape) {
 		kg(c.m, b, i, want, 0, s.rows)
 		assertClose(t, "int8 kernels", got, want, 1e-5)
 	}
-	if s.bits == 4 && best.affine4Gemm != nil {
+	if s.bits == 4 && best.panel4 != nil {
+		pn := c.m.ensurePacked(nil)
 		got, want := make([]float32, s.n*s.rows), make([]float32, s.n*s.rows)
-		mid := s.rows / 3
-		best.affine4Gemm(c.m, a, got, s.n, 0, mid)
-		best.affine4Gemm(c.m, a, got, s.n, mid, s.rows)
+		mid := s.rows / 3 / panelRows * panelRows
+		best.panel4(c.m, pn, a, got, s.n, 0, mid)
+		best.panel4(c.m, pn, a, got, s.n, mid, s.rows)
 		for i := 0; i < s.n; i++ {
 			kg(c.m, b, i, want[i*s.rows:(i+1)*s.rows], 0, s.rows)
 		}
-		assertClose(t, "int8 gemm", got, want, 1e-5)
+		assertClose(t, "panel kernel", got, want, 1e-5)
 	}
 	outB, outG := make([]float32, s.n*s.rows), make([]float32, s.n*s.rows)
 	best.affineExact(c.m, outB, x, s.n, 0, s.rows)
@@ -220,8 +219,8 @@ func TestQuantizeEdgeCases(t *testing.T) {
 	best, gen := bestKernels(), genericKernels()
 	q1, q2 := make([]int8, 256), make([]int8, 256)
 	d1, d2 := make([]float32, 8), make([]float32, 8)
-	best.quantize(q1, d1, make([]float32, 8), x)
-	gen.quantize(q2, d2, make([]float32, 8), x)
+	best.quantize(q1, d1, make([]float32, 8), x, nil, nil, nil)
+	gen.quantize(q2, d2, make([]float32, 8), x, nil, nil, nil)
 	if !slices.Equal(q1, q2) || !slices.Equal(d1, d2) {
 		t.Fatalf("quantizers differ:\n%v %v\n%v %v", q1, d1, q2, d2)
 	}

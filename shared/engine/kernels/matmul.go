@@ -37,26 +37,29 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 	}
 	k := kernelsFor(p)
 	exact := p.Exact()
+	panels := !exact && k.panel4 != nil
 
-	// Quantize the activations once if any matrix takes the int8 path.
+	// Quantize the activations once if any matrix takes the int8 path,
+	// with the panel kernel's copy if any matrix takes that one.
 	var a *actQ
+	int8, panel := false, false
 	for _, m := range ms {
-		if !exact && m.int8Path() {
-			if a == nil {
-				if p != nil {
-					p.mm.Lock()
-					defer p.mm.Unlock()
-					a = &p.scratch.a
-				} else {
-					a = new(actQ)
-				}
-				a.reset(n, cols)
-				quantizeActs(p, k, a, x)
-			}
-			if m.Bits == 4 && k.nibbles {
-				a.ensureQ4()
-			}
+		int8 = int8 || (!exact && m.int8Path())
+		if panels && m.canPack() {
+			panel = true
+			m.ensurePacked(nil) // once; loaders pack ahead (Pool.Pack)
 		}
+	}
+	if int8 {
+		if p != nil {
+			p.mm.Lock()
+			defer p.mm.Unlock()
+			a = &p.scratch.a
+		} else {
+			a = new(actQ)
+		}
+		a.reset(n, cols, panel)
+		quantizeActs(p, k, a, x)
 	}
 
 	tasks := planTasks(ms, n, p.Workers())
@@ -64,14 +67,12 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 		t := tasks[i]
 		m, out := ms[t.mat], outs[t.mat]
 		switch {
+		case panels && m.canPack():
+			k.panel4(m, m.packed(), a, out, n, t.lo, t.hi)
 		case !exact && m.int8Path():
 			f := k.affine8
 			if m.Bits == 4 {
 				f = k.affine4
-				if n > 1 && k.affine4Gemm != nil {
-					k.affine4Gemm(m, a, out, n, t.lo, t.hi)
-					return
-				}
 			}
 			for tok := 0; tok < n; tok++ {
 				f(m, a, tok, out[tok*m.Rows:(tok+1)*m.Rows], t.lo, t.hi)
@@ -82,6 +83,32 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 			k.dense(m, out, x, n, t.lo, t.hi)
 		}
 	})
+}
+
+// PacksWeights reports whether products on p read 4-bit weights in the
+// panel layout (see panel.go): SIMD kernels, not Exact.
+func (p *Pool) PacksWeights() bool {
+	return !p.Exact() && kernelsFor(p).panel4 != nil
+}
+
+// Pack repacks the 4-bit matrices among ms into the panel layout now,
+// spread over the workers, rather than at each one's first product. If
+// release is not nil it is handed the original bytes (packed values,
+// scales, biases) as they stop being needed, from several goroutines at
+// once: a loader that mapped the weights from a file can drop those pages,
+// so the model does not stay in memory twice (nothing reads them again
+// unless a portable or Exact pool is used on the same matrices).
+func (p *Pool) Pack(ms []*Matrix, release func([]byte)) {
+	if !p.PacksWeights() {
+		return
+	}
+	var todo []*Matrix
+	for _, m := range ms {
+		if m != nil && m.canPack() && m.packed() == nil {
+			todo = append(todo, m)
+		}
+	}
+	p.Run(len(todo), func(i int) { todo[i].ensurePacked(release) })
 }
 
 // int8Path reports whether the matrix has an int8-activation kernel.
@@ -134,7 +161,7 @@ func quantizeActs(p *Pool, k *kernelSet, a *actQ, x []float32) {
 	p.Run(parts, func(i int) {
 		t0, t1 := i*a.n/parts, (i+1)*a.n/parts
 		for t := t0; t < t1; t++ {
-			k.quantize(a.q[t*a.kp:(t+1)*a.kp], a.d[t*a.units:(t+1)*a.units], a.s[t*a.units:(t+1)*a.units], x[t*a.cols:(t+1)*a.cols])
+			a.quantizeInto(k, t, x[t*a.cols:(t+1)*a.cols])
 		}
 	})
 }
@@ -143,14 +170,16 @@ func quantizeActs(p *Pool, k *kernelSet, a *actQ, x []float32) {
 // and the build allow, the portable Go otherwise.
 type kernelSet struct {
 	affine4, affine8 func(m *Matrix, a *actQ, t int, out []float32, lo, hi int)
-	// affine4Gemm is affine4 for all vectors of a at once (nil: one
-	// vector at a time).
-	affine4Gemm func(m *Matrix, a *actQ, out []float32, n, lo, hi int)
+	// panel4 multiplies a 4-bit matrix in panel layout with all vectors
+	// of a at once, rows [lo,hi) with lo a multiple of 8 (nil: no panel
+	// kernel, 4-bit matrices are read in MLX layout by affine4).
+	panel4      func(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int)
 	affineExact func(m *Matrix, out, x []float32, n, lo, hi int)
 	dense       func(m *Matrix, out, x []float32, n, lo, hi int)
-	quantize    func(q []int8, d, s []float32, x []float32)
-	sum         func(x []float32) float32
-	nibbles     bool // affine4 reads actQ.q4
+	// quantize fills q, d, s from x, and the panel copy when pq is not
+	// nil (see actQ).
+	quantize func(q []int8, d, s []float32, x []float32, pq []int8, pd, ps []float32)
+	sum      func(x []float32) float32
 }
 
 // genericKernels returns the portable kernel set.

@@ -66,6 +66,10 @@ type Matrix struct {
 	Bits, GroupSize int
 	ScaleFormat     Format // F32, BF16 or F16
 	Scales, Biases  []byte // [Rows, Cols/GroupSize] in ScaleFormat
+
+	// pack holds the panel layout of a 4-bit matrix once the SIMD kernels
+	// have asked for it (see panel.go); nil for other formats.
+	pack *packState
 }
 
 // NewDense describes a float matrix and checks that data has the right size.
@@ -101,8 +105,12 @@ func NewAffine(rows, cols, bits, groupSize int, packed []byte, sf Format, scales
 	if len(scales) != ns || len(biases) != ns {
 		return nil, fmt.Errorf("affine matrix [%d %d] group %d: scales %d / biases %d bytes, want %d", rows, cols, groupSize, len(scales), len(biases), ns)
 	}
-	return &Matrix{Rows: rows, Cols: cols, Format: Affine, Data: packed, Bits: bits, GroupSize: groupSize,
-		ScaleFormat: sf, Scales: scales, Biases: biases}, nil
+	m := &Matrix{Rows: rows, Cols: cols, Format: Affine, Data: packed, Bits: bits, GroupSize: groupSize,
+		ScaleFormat: sf, Scales: scales, Biases: biases}
+	if m.canPack() {
+		m.pack = new(packState)
+	}
+	return m, nil
 }
 
 // Bytes is the number of weight bytes one full pass over the matrix reads.
@@ -122,6 +130,11 @@ func (m *Matrix) rowBytes() int {
 // of an embedding table, quantized or not.
 func (m *Matrix) Row(dst []float32, r int) {
 	dst = dst[:m.Cols]
+	if pn := m.packed(); pn != nil {
+		// The original rows may have been released (see Pool.Pack).
+		m.rowFromPanels(pn, dst, r)
+		return
+	}
 	row := m.Data[r*m.rowBytes() : (r+1)*m.rowBytes()]
 	switch m.Format {
 	case F32:

@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"runtime"
 	"simd/archsimd"
 	"unsafe"
 )
@@ -31,13 +32,11 @@ func simdKernels() *kernelSet {
 		return nil
 	}
 	k := genericKernels()
-	k.affine4 = affine4RowsSIMD
+	k.panel4 = panel4SIMD
 	k.affine8 = affine8RowsSIMD
 	k.quantize = quantizeVecSIMD
 	k.dense = denseRowsSIMD
 	k.affineExact = affineExactRowsSIMD
-	k.affine4Gemm = affine4GemmSIMD
-	k.nibbles = true
 	return k
 }
 
@@ -51,7 +50,6 @@ type consts struct {
 	thirt  archsimd.Uint32x8
 	ones16 archsimd.Int16x16
 	flip   archsimd.Uint8x32 // 0x80
-	perm4  archsimd.Uint32x8 // unit order of the 4-bit kernel: 0,2,4,6,1,3,5,7
 	perm   archsimd.Uint32x8 // groupPerm of the matrix at hand
 	c128   f32x8
 	// f16 conversion
@@ -77,7 +75,6 @@ func (k *consts) init(perm *[8]uint32) {
 	k.thirt = archsimd.BroadcastUint32x8(13)
 	k.ones16 = archsimd.BroadcastInt16x16(1)
 	k.flip = archsimd.BroadcastUint8x32(0x80)
-	k.perm4 = archsimd.LoadUint32x8(&[8]uint32{0, 2, 4, 6, 1, 3, 5, 7})
 	k.perm = archsimd.LoadUint32x8(perm)
 	k.c128 = archsimd.BroadcastFloat32x8(128)
 	k.f16mag = archsimd.BroadcastUint32x8(0x7fff)
@@ -91,16 +88,11 @@ func (k *consts) init(perm *[8]uint32) {
 }
 
 // groupPerm returns the lane permutation that spreads the scales of the
-// groups of one 256-value step over its 8 blocks, for blocks in natural
-// order (8-bit kernel) or in the 4-bit kernel's order 0,2,4,6,1,3,5,7.
-func groupPerm(groupSize int, nibble bool) [8]uint32 {
+// groups of one 256-value step over its 8 blocks.
+func groupPerm(groupSize int) [8]uint32 {
 	var p [8]uint32
-	order := [8]int{0, 1, 2, 3, 4, 5, 6, 7}
-	if nibble {
-		order = [8]int{0, 2, 4, 6, 1, 3, 5, 7}
-	}
-	for lane, u := range order {
-		p[lane] = uint32(u * unitSize / groupSize)
+	for u := range p {
+		p[u] = uint32(u * unitSize / groupSize)
 	}
 	return p
 }
@@ -224,43 +216,6 @@ func storePart(s []float32, v f32x8) {
 	}
 }
 
-// affine4RowsSIMD is affineInt8RowsGeneric for 4-bit weights. Per 64
-// values: one 32-byte load, low and high nibbles as two byte vectors, two
-// VPMADDUBSW against the even and odd activations (|15·127·2| fits in
-// int16), a VPMADDWD with ones to int32. Four of those (256 values, 8
-// blocks) reduce with three VPHADDD to one int32 per block, in the block
-// order 0,2,4,6,1,3,5,7, converted once and scaled by weight scale ·
-// activation scale; the bias term adds bias · block sum in the same lanes.
-func affine4RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
-	g := m.geom(a)
-	perm := groupPerm(m.GroupSize, true)
-	var accs [8]f32x8
-	var k consts
-	k.init(&perm)
-	xq := a.q4[t*a.kp : (t+1)*a.kp]
-	dx := a.d4[t*a.units : (t+1)*a.units]
-	us := a.s4[t*a.units : (t+1)*a.units]
-	for r0 := lo; r0 < hi; r0 += 8 {
-		nr := min(8, hi-r0)
-		for i := 0; i < nr; i++ {
-			r := r0 + i
-			switch {
-			case g.fast(m, r):
-				accs[i] = k.row4(unsafe.Pointer(&m.Data[r*g.rb]), unsafe.Pointer(&xq[0]),
-					unsafe.Pointer(&m.Scales[2*r*g.ng]), unsafe.Pointer(&m.Biases[2*r*g.ng]),
-					unsafe.Pointer(&dx[0]), unsafe.Pointer(&us[0]), &g)
-			default:
-				accs[i] = k.row4Safe(m, r, xq, dx, us, &g)
-			}
-		}
-		for i := nr; i < 8; i++ {
-			accs[i] = f32x8{}
-		}
-		storeRows(out[r0:], reduce8(&accs), nr)
-	}
-	archsimd.ClearAVXUpperBits()
-}
-
 // stepGeom describes how a matrix's rows divide into 256-value steps.
 type stepGeom struct {
 	rb, ng    int // bytes per row, groups per row
@@ -289,92 +244,6 @@ func (g *stepGeom) fast(m *Matrix, r int) bool {
 	return m.ScaleFormat == BF16 && so <= len(m.Scales) && r*g.rb+g.steps*bytesPerStep <= len(m.Data)
 }
 
-// row4 is the inner loop of affine4RowsSIMD with raw pointers (slice
-// bounds checks and index arithmetic would otherwise cost about as much
-// as the vector work); fast checked that the loads stay inside the
-// slices. p is the packed row, x/dx/us the nibble-ordered activations,
-// their block scales and block sums, sc/bi the row's bf16 scales and
-// biases.
-func (k *consts) row4(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
-	low4, four, ones, sixt := k.low4, k.four, k.ones16, k.sixt
-	var acc f32x8
-	for n := g.steps; n > 0; n-- {
-		pp := (*[128]uint8)(p)
-		xt := (*[256]int8)(x)
-		// Per 64 values the two VPMADDUBSW give int16 lanes of at most
-		// 2·15·127 each, 7620 summed; two levels of VPHADDW keep them
-		// below 30480, so one VPMADDWD then yields the 8 block sums.
-		w := archsimd.LoadUint8x32((*[32]uint8)(pp[0:32]))
-		p0 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[0:32]))).
-			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[32:64]))))
-		w = archsimd.LoadUint8x32((*[32]uint8)(pp[32:64]))
-		p1 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[64:96]))).
-			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[96:128]))))
-		w = archsimd.LoadUint8x32((*[32]uint8)(pp[64:96]))
-		p2 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[128:160]))).
-			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[160:192]))))
-		w = archsimd.LoadUint8x32((*[32]uint8)(pp[96:128]))
-		p3 := w.And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[192:224]))).
-			Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xt[224:256]))))
-		s := p0.AddPairsGrouped(p1).AddPairsGrouped(p2.AddPairsGrouped(p3)).DotProductPairs(ones)
-		sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-		bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-		if n == 1 { // groups past the row belong to the next row
-			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
-		}
-		// The same operations in the same order as gemmStep4, so a vector
-		// gets bit-identical results alone and in a batch.
-		d := archsimd.LoadFloat32x8((*[8]float32)(dx))
-		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
-		acc = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), acc)
-		if n == 1 {
-			break // no pointer may move past the end of its slice
-		}
-		p = unsafe.Add(p, 128)
-		x = unsafe.Add(x, 256)
-		sc = unsafe.Add(sc, g.sstep)
-		bi = unsafe.Add(bi, g.sstep)
-		dx = unsafe.Add(dx, 32)
-		us = unsafe.Add(us, 32)
-	}
-	return acc
-}
-
-// row4Safe is row4 through bounds-checked slices, for any scale format and
-// for the rows at the end of the matrix.
-func (k *consts) row4Safe(m *Matrix, r int, xq []int8, dx, us []float32, g *stepGeom) f32x8 {
-	row := m.Data[r*g.rb:]
-	var acc f32x8
-	gps := chunkSize / m.GroupSize
-	for c := 0; c < g.steps; c++ {
-		v0 := k.dot4(k.load32(row, c*128), xq[c*256:])
-		v1 := k.dot4(k.load32(row, c*128+32), xq[c*256+64:])
-		v2 := k.dot4(k.load32(row, c*128+64), xq[c*256+128:])
-		v3 := k.dot4(k.load32(row, c*128+96), xq[c*256+192:])
-		s := v0.AddPairsGrouped(v1).AddPairsGrouped(v2.AddPairsGrouped(v3))
-		sw := k.scales8(m.Scales, r*g.ng+c*gps, m.ScaleFormat)
-		bw := k.scales8(m.Biases, r*g.ng+c*gps, m.ScaleFormat)
-		if c == g.steps-1 {
-			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
-		}
-		d := archsimd.LoadFloat32x8Slice(dx[c*8:])
-		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
-		acc = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8Slice(us[c*8:]), acc)
-	}
-	return acc
-}
-
-// dot4 is the int32 dot product of 64 packed 4-bit values with their
-// nibble-ordered int8 activations: lanes 0-3 belong to the first block,
-// lanes 4-7 to the second.
-func (k *consts) dot4(w archsimd.Uint8x32, x []int8) i32x8 {
-	lo := w.And(k.low4)
-	hi := w.AsUint32x8().ShiftRight(k.four).AsUint8x32().And(k.low4)
-	a := lo.DotProductPairsSaturated(archsimd.LoadInt8x32Slice(x[0:32]))
-	b := hi.DotProductPairsSaturated(archsimd.LoadInt8x32Slice(x[32:64]))
-	return a.Add(b).DotProductPairs(k.ones16)
-}
-
 // affine8RowsSIMD is affineInt8RowsGeneric for 8-bit weights. A weight
 // byte q is used as the signed q-128 (VPMADDUBSW needs one unsigned and
 // one signed side, and 255·127·2 would overflow int16): |q-128| against
@@ -382,7 +251,7 @@ func (k *consts) dot4(w archsimd.Uint8x32, x []int8) i32x8 {
 // added through the bias term, as (bias + 128·scale)·Σx.
 func affine8RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
 	g := m.geom(a)
-	perm := groupPerm(m.GroupSize, false)
+	perm := groupPerm(m.GroupSize)
 	var accs [8]f32x8
 	var k consts
 	k.init(&perm)
@@ -486,7 +355,7 @@ func units8(a, b i32x8) i32x8 {
 
 // quantizeVecSIMD is quantizeVecGeneric with the same rounding (block
 // sums are added in another order).
-func quantizeVecSIMD(q []int8, d, su []float32, x []float32) {
+func quantizeVecSIMD(q []int8, d, su []float32, x []float32, pq []int8, pd, ps []float32) {
 	k := newQuantConsts()
 	nu := len(x) / unitSize
 	absMask := archsimd.BroadcastUint32x8(0x7fffffff)
@@ -526,11 +395,23 @@ func quantizeVecSIMD(q []int8, d, su []float32, x []float32) {
 		bytes.StoreSlice(q[u*unitSize:])
 		storePart(d[u:u+1], dv)
 		storePart(su[u:u+1], sum)
+		if pq != nil { // the panel copy (see actQ); dv and sum hold one value in all lanes
+			w := bytes.AsInt32x8()
+			w.Select128FromPair(0, 0, w).AsInt8x32().StoreSlice(pq[u*64:])
+			w.Select128FromPair(1, 1, w).AsInt8x32().StoreSlice(pq[u*64+32:])
+			dv.StoreSlice(pd[u*8:])
+			sum.StoreSlice(ps[u*8:])
+		}
 	}
 	archsimd.ClearAVXUpperBits()
 	clear(q[nu*unitSize:])
 	clear(d[nu:])
 	clear(su[nu:])
+	if pq != nil {
+		clear(pq[nu*64:])
+		clear(pd[nu*8:])
+		clear(ps[nu*8:])
+	}
 }
 
 type quantConsts struct {
@@ -652,139 +533,6 @@ func affineExactRowsSIMD(m *Matrix, out, x []float32, n, lo, hi int) {
 	}
 }
 
-// rowMajorBytes bounds the activations (vectors × padded columns) for
-// which the prefill kernel walks the weights row by row, each row's steps
-// in order, instead of step by step across 8 rows. With few vectors
-// (batched decode) there is little work per weight step, and 8 rows read
-// in an interleaved order leave the loads waiting for memory (in an 8-bit
-// variant of the kernel a third of the time went to the weight loads),
-// while one sequential stream is prefetched. The activations, read once
-// per row, must then stay in L1. Either order adds every accumulator's
-// steps in the same order, so results do not change.
-const rowMajorBytes = 16 << 10
-
-// gemmTokens is the number of vectors a prefill product takes per pass
-// over the weights: their accumulators (8 rows × gemmTokens × 32 bytes)
-// stay in L1.
-const gemmTokens = 64
-
-// affine4GemmSIMD computes out[t][r] for rows [lo,hi) and all n vectors
-// of a. Loops, outermost first: blocks of gemmTokens vectors, blocks of 8
-// rows, 256-value steps, rows (rows, then steps, for few vectors: see
-// rowMajorBytes); the activations of one step of a token
-// block (16 KB) stay in L1 while the 8 rows use them, and each row's step
-// is unpacked into registers once for all the block's vectors.
-func affine4GemmSIMD(m *Matrix, a *actQ, out []float32, n, lo, hi int) {
-	g := m.geom(a)
-	perm := groupPerm(m.GroupSize, true)
-	var accBuf [8*gemmTokens*32 + 32]byte // on the stack: no garbage per call
-	acc := alignVecs(accBuf[:], 8*gemmTokens)
-	var blk [8]f32x8
-	var k consts
-	k.init(&perm)
-	for t0 := 0; t0 < n; t0 += gemmTokens {
-		nt := min(gemmTokens, n-t0)
-		xq := a.q4[t0*a.kp:]
-		dx := a.d4[t0*a.units:]
-		us := a.s4[t0*a.units:]
-		for r0 := lo; r0 < hi; r0 += 8 {
-			nr := min(8, hi-r0)
-			for i := 0; i < nr; i++ { // only what this block uses
-				zeroVecs(acc[i*gemmTokens : i*gemmTokens+nt])
-			}
-			rowMajor := nt*a.kp <= rowMajorBytes
-			for ci := 0; ci < g.steps*nr; ci++ { // step c of row r0+i
-				c, i := ci/nr, ci%nr
-				if rowMajor {
-					i, c = ci/g.steps, ci%g.steps
-				}
-				r := r0 + i
-				if !g.fast(m, r) {
-					continue
-				}
-				gs := c * chunkSize / m.GroupSize
-				k.gemmStep4(unsafe.Pointer(&m.Data[r*g.rb+c*128]), unsafe.Pointer(&xq[c*256]),
-					unsafe.Pointer(&m.Scales[2*(r*g.ng+gs)]), unsafe.Pointer(&m.Biases[2*(r*g.ng+gs)]),
-					unsafe.Pointer(&dx[c*8]), unsafe.Pointer(&us[c*8]), acc[i*gemmTokens:i*gemmTokens+nt],
-					a.kp, a.units, c == g.steps-1, g.lastValid)
-			}
-			for i := 0; i < nr; i++ {
-				if r := r0 + i; !g.fast(m, r) {
-					for t := 0; t < nt; t++ {
-						acc[i*gemmTokens+t] = k.row4Safe(m, r, xq[t*a.kp:(t+1)*a.kp], dx[t*a.units:(t+1)*a.units], us[t*a.units:(t+1)*a.units], &g)
-					}
-				}
-			}
-			for t := 0; t < nt; t++ {
-				for i := 0; i < 8; i++ {
-					if i < nr {
-						blk[i] = acc[i*gemmTokens+t]
-					} else {
-						blk[i] = f32x8{}
-					}
-				}
-				storeRows(out[(t0+t)*m.Rows+r0:], reduce8(&blk), nr)
-			}
-		}
-	}
-	archsimd.ClearAVXUpperBits()
-}
-
-// gemmStep4 adds one 256-value step of one row (packed bytes at p, bf16
-// scales and biases at sc and bi) times the same step of len(acc)
-// vectors (int8 at x, stride kp bytes; block scales and sums at dx and us,
-// stride units floats) to acc. last masks the scales of groups past the
-// row.
-func (k *consts) gemmStep4(p, x, sc, bi, dx, us unsafe.Pointer, acc []f32x8, kp, units int, last bool, valid int) {
-	low4, four, sixt := k.low4, k.four, k.sixt
-	pp := (*[128]uint8)(p)
-	w := archsimd.LoadUint8x32((*[32]uint8)(pp[0:32]))
-	l0, h0 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-	w = archsimd.LoadUint8x32((*[32]uint8)(pp[32:64]))
-	l1, h1 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-	w = archsimd.LoadUint8x32((*[32]uint8)(pp[64:96]))
-	l2, h2 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-	w = archsimd.LoadUint8x32((*[32]uint8)(pp[96:128]))
-	l3, h3 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-	sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-	bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-	if last {
-		sw, bw = k.keep(sw, valid), k.keep(bw, valid)
-	}
-	sw, bw = sw.Permute(k.perm), bw.Permute(k.perm)
-	ones := k.ones16
-	// Running pointers (not base + t·stride) let the loads take their
-	// offsets as displacements.
-	xt, dt, ut := x, dx, us
-	at := unsafe.Pointer(&acc[0])
-	for t := range acc {
-		xv := (*[256]int8)(xt)
-		// Pairs are combined as soon as they exist, so few vectors are
-		// live besides the eight weight registers.
-		p0 := l0.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[0:32]))).
-			Add(h0.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[32:64]))))
-		p1 := l1.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[64:96]))).
-			Add(h1.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[96:128]))))
-		h01 := p0.AddPairsGrouped(p1)
-		p2 := l2.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[128:160]))).
-			Add(h2.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[160:192]))))
-		p3 := l3.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[192:224]))).
-			Add(h3.DotProductPairsSaturated(archsimd.LoadInt8x32((*[32]int8)(xv[224:256]))))
-		s := h01.AddPairsGrouped(p2.AddPairsGrouped(p3)).DotProductPairs(ones)
-		d := archsimd.LoadFloat32x8((*[8]float32)(dt))
-		u := archsimd.LoadFloat32x8((*[8]float32)(ut))
-		ap := (*f32x8)(at)
-		*ap = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), *ap))
-		if t == len(acc)-1 {
-			break // no pointer may move past the end of its slice
-		}
-		xt = unsafe.Add(xt, kp)
-		dt = unsafe.Add(dt, units*4)
-		ut = unsafe.Add(ut, units*4)
-		at = unsafe.Add(at, 32)
-	}
-}
-
 // alignVecs returns n vectors inside buf (n·32 + 32 bytes) starting at a
 // 32-byte boundary. Go aligns vector arrays to 8 bytes only, and half of
 // the 32-byte loads and stores of an array at 16 mod 64 cross a cache
@@ -805,4 +553,100 @@ func zeroVecs(v []f32x8) {
 	for i := range v {
 		v[i] = z
 	}
+}
+
+// panelTokens is the number of vectors panel4SIMD takes per pass over a
+// panel: their accumulators (32 bytes each) stay in L1.
+const panelTokens = 64
+
+// panel4SIMD computes out[t][r] for rows [lo,hi) (lo a multiple of 8) of
+// a 4-bit matrix in panel layout and all n vectors of a (see panel.go).
+// Loops, outermost first: blocks of panelTokens vectors, panels of 8
+// rows, groups, 32-column blocks, vectors. A block's 8 weight vectors are
+// unpacked into registers once and used for every vector; per vector the
+// block costs 8 in-lane shuffles (the activations' columns c..c+3 in every
+// lane), 8 VPMADDUBSW whose int16 sums (at most 8·2·15·127 = 30480) add
+// without overflow, one VPMADDWD to int32, and the float update
+// acc += cvt(sum)·(scale·d) + bias·Σx, all in the 8 lanes of the panel's
+// rows. A vector's result depends only on its own activations, in the
+// same order of operations for any n: decode, batched decode and prefill
+// give bit-identical products.
+func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
+	var accBuf [panelTokens*32 + 32]byte // on the stack: no garbage per call
+	acc := alignVecs(accBuf[:], panelTokens)
+	G := m.GroupSize
+	ng, bpg := m.Cols/G, G/32
+	sb := pn.scaleBytes()
+	tstride := a.units * 64 // bytes of pq per vector
+	fstride := a.units * 32 // bytes of pd (and ps) per vector
+	low4 := archsimd.BroadcastUint8x32(0x0f)
+	four := archsimd.BroadcastUint32x8(4)
+	sixt := archsimd.BroadcastUint32x8(16)
+	ones := archsimd.BroadcastInt16x16(1)
+	for t0 := 0; t0 < n; t0 += panelTokens {
+		nt := min(panelTokens, n-t0)
+		for r0 := lo; r0 < hi; r0 += panelRows {
+			zeroVecs(acc[:nt])
+			pp := unsafe.Pointer(&pn.data[r0/panelRows*pn.pstride])
+			for g := 0; g < ng; g++ {
+				gp := unsafe.Add(pp, g*pn.gstride)
+				var sw, bw f32x8
+				if pn.f32 {
+					sw = archsimd.LoadUint8x32((*[32]uint8)(gp)).AsFloat32x8()
+					bw = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(gp, sb))).AsFloat32x8()
+				} else {
+					sw = archsimd.LoadUint8x16((*[16]uint8)(gp)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+					bw = archsimd.LoadUint8x16((*[16]uint8)(unsafe.Add(gp, sb))).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+				}
+				wp := unsafe.Add(gp, 2*sb)
+				for bb := 0; bb < bpg; bb++ {
+					blk := g*bpg + bb
+					w := archsimd.LoadUint8x32((*[32]uint8)(wp))
+					w0, w1 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+					w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 32)))
+					w2, w3 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+					w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 64)))
+					w4, w5 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+					w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 96)))
+					w6, w7 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+					// Running pointers, so the loads take displacements.
+					xp := unsafe.Pointer(&a.pq[t0*tstride+blk*64])
+					dp := unsafe.Pointer(&a.pd[(t0*a.units+blk)*8])
+					sp := unsafe.Pointer(&a.ps[(t0*a.units+blk)*8])
+					ap := unsafe.Pointer(&acc[0])
+					for t := 0; t < nt; t++ {
+						xa := archsimd.LoadInt32x8((*[8]int32)(xp))
+						xb := archsimd.LoadInt32x8((*[8]int32)(unsafe.Add(xp, 32)))
+						s01 := w0.DotProductPairsSaturated(xa.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
+							Add(w1.DotProductPairsSaturated(xa.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
+						s23 := w2.DotProductPairsSaturated(xa.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
+							Add(w3.DotProductPairsSaturated(xa.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
+						s45 := w4.DotProductPairsSaturated(xb.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
+							Add(w5.DotProductPairsSaturated(xb.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
+						s67 := w6.DotProductPairsSaturated(xb.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
+							Add(w7.DotProductPairsSaturated(xb.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
+						s := s01.Add(s23).Add(s45.Add(s67)).DotProductPairs(ones)
+						d := archsimd.LoadFloat32x8((*[8]float32)(dp))
+						u := archsimd.LoadFloat32x8((*[8]float32)(sp))
+						av := (*f32x8)(ap)
+						*av = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), *av))
+						if t == nt-1 {
+							break // no pointer may move past the end of its slice
+						}
+						xp = unsafe.Add(xp, tstride)
+						dp = unsafe.Add(dp, fstride)
+						sp = unsafe.Add(sp, fstride)
+						ap = unsafe.Add(ap, 32)
+					}
+					wp = unsafe.Add(wp, 128)
+				}
+			}
+			nr := min(panelRows, hi-r0)
+			for t := 0; t < nt; t++ {
+				storeRows(out[(t0+t)*m.Rows+r0:], acc[t], nr)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
 }

@@ -31,6 +31,13 @@ func New(cfg *Config, src TensorSource, pool *kernels.Pool) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Repack what the pool's kernels read in another layout now, at load,
+	// and let a file-backed source drop the original pages.
+	var release func([]byte)
+	if r, ok := src.(interface{ Release([]byte) }); ok {
+		release = r.Release
+	}
+	pool.Pack(w.matrices(), release)
 	m := &Model{cfg: cfg, w: w, pool: pool, rope: ropeKernel(cfg.Rope)}
 	if cfg.LocalRope != nil {
 		m.localRope = ropeKernel(*cfg.LocalRope)

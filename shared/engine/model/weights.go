@@ -39,6 +39,22 @@ type weights struct {
 	bytes  int64
 }
 
+// matrices lists every weight matrix (a tied head once).
+func (w *weights) matrices() []*kernels.Matrix {
+	ms := []*kernels.Matrix{w.embed}
+	if w.lmHead != nil && w.lmHead != w.embed {
+		ms = append(ms, w.lmHead)
+	}
+	for _, l := range w.layers {
+		for _, lin := range []*linear{l.q, l.k, l.v, l.o, l.qkv, l.gate, l.up, l.down, l.gu} {
+			if lin != nil {
+				ms = append(ms, lin.W)
+			}
+		}
+	}
+	return ms
+}
+
 // binder resolves tensors by mlx-lm name and checks their shapes.
 type binder struct {
 	src   TensorSource

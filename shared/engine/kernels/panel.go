@@ -1,0 +1,194 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Panels: 4-bit weights repacked so the AVX2 kernel never reduces across
+// vector lanes.
+//
+// In MLX's layout a row's values lie along the vector, so every dot
+// product ends in a horizontal sum, and per 256 weights and activation
+// vector those reductions cost more than the multiplies. A panel holds 8
+// consecutive rows interleaved four columns at a time: one 32-byte vector
+// carries columns c..c+3 of all 8 rows, one 4-byte lane per row. VPMADDUBSW
+// against the activations' columns c..c+3 broadcast to every lane, then
+// VPMADDWD, leaves row j's partial sum in lane j: the 8 output rows of the
+// panel accumulate in the 8 lanes of one register, and no reduction is
+// left at the end. llama.cpp's AVX2 q4_0 "repack" kernels rest on the same
+// idea; the byte layout here is the project's own.
+//
+// Layout, panel by panel (rows 8p..8p+7; a last partial panel is padded
+// with zero rows), group by group:
+//
+//	scales[8], biases[8]   one per row, bf16 when the model's are bf16, else float32
+//	G/32 blocks of 128 bytes, one per 32 columns:
+//	    4 vectors of 32 bytes; in vector v, byte 4j+i holds row j's column
+//	    4(2v)+i of the block in its low nibble and column 4(2v+1)+i in its
+//	    high nibble.
+//
+// The bytes of a panel follow each other in the order the kernel reads
+// them, so one matrix is one sequential stream. The repacked matrix has
+// the same size as the original (plus the padding rows).
+const panelRows = 8
+
+// panels is a 4-bit matrix in panel layout.
+type panels struct {
+	data    []byte
+	f32     bool // scales and biases stored as float32, else bf16
+	gstride int  // bytes per group of a panel
+	pstride int  // bytes per panel
+}
+
+// scaleBytes is the size of one panel group's scales (or biases).
+func (pn *panels) scaleBytes() int {
+	if pn.f32 {
+		return 4 * panelRows
+	}
+	return 2 * panelRows
+}
+
+// packed returns the matrix's panels, nil when it has none.
+func (m *Matrix) packed() *panels {
+	if m.pack == nil {
+		return nil
+	}
+	return m.pack.p.Load()
+}
+
+// packState guards the one-time repacking of a matrix.
+type packState struct {
+	once sync.Once
+	p    atomic.Pointer[panels]
+}
+
+// canPack reports whether m has a panel layout: MLX affine 4-bit.
+func (m *Matrix) canPack() bool {
+	return m.Format == Affine && m.Bits == 4 && m.Cols%32 == 0
+}
+
+// ensurePacked repacks m into panels once; release (if not nil) is given
+// the original bytes as they stop being needed (see Pool.Pack).
+func (m *Matrix) ensurePacked(release func([]byte)) *panels {
+	m.pack.once.Do(func() { m.pack.p.Store(m.packPanels(release)) })
+	return m.pack.p.Load()
+}
+
+// packPanels builds the panel layout of m. With release set, the rows of
+// m.Data already repacked are handed to it every few megabytes, so the
+// original and the copy never both stay in memory whole.
+func (m *Matrix) packPanels(release func([]byte)) *panels {
+	G := m.GroupSize
+	ng := m.Cols / G
+	pn := &panels{f32: m.ScaleFormat != BF16}
+	pn.gstride = 2*pn.scaleBytes() + 4*G
+	pn.pstride = ng * pn.gstride
+	np := (m.Rows + panelRows - 1) / panelRows
+	pn.data = allocPanels(pn, np*pn.pstride)
+	rb := m.rowBytes()
+	sb := pn.scaleBytes()
+	released := 0 // m.Data[:released] was handed to release
+	const releaseEvery = 4 << 20
+	for p := 0; p < np; p++ {
+		pd := pn.data[p*pn.pstride : (p+1)*pn.pstride]
+		nr := min(panelRows, m.Rows-p*panelRows) // rows past the matrix stay zero
+		rows := m.Data[p*panelRows*rb:]
+		for g := 0; g < ng; g++ {
+			gd := pd[g*pn.gstride : (g+1)*pn.gstride]
+			for j := 0; j < nr; j++ {
+				i := (p*panelRows+j)*ng + g
+				if pn.f32 {
+					binary.LittleEndian.PutUint32(gd[4*j:], math.Float32bits(m.scaleAt(m.Scales, i)))
+					binary.LittleEndian.PutUint32(gd[sb+4*j:], math.Float32bits(m.scaleAt(m.Biases, i)))
+				} else {
+					copy(gd[2*j:2*j+2], m.Scales[2*i:])
+					copy(gd[sb+2*j:sb+2*j+2], m.Biases[2*i:])
+				}
+			}
+			blocks := gd[2*sb:]
+			for b := 0; b < G/32; b++ {
+				dst := blocks[128*b : 128*(b+1)]
+				off := (g*G + 32*b) / 2 // the block's first byte in a row
+				for v := 0; v < 4; v++ {
+					for j := 0; j < nr; j++ {
+						s := binary.LittleEndian.Uint32(rows[j*rb+off+4*v:])
+						binary.LittleEndian.PutUint32(dst[32*v+4*j:], interleaveNibbles(s))
+					}
+				}
+			}
+		}
+		if done := (p*panelRows + nr) * rb; release != nil && (done-released >= releaseEvery || p == np-1) {
+			release(m.Data[pageDown(m.Data, released):done])
+			released = done
+		}
+	}
+	if release != nil {
+		release(m.Scales)
+		release(m.Biases)
+	}
+	return pn
+}
+
+// interleaveNibbles maps the 8 nibbles of s, columns c..c+7 in MLX order
+// (column c in the lowest nibble), to the panel's order: byte i holds
+// column c+i in its low nibble and c+4+i in its high nibble. It is the
+// outer perfect shuffle of the 8 nibbles, in two swap steps.
+func interleaveNibbles(s uint32) uint32 {
+	t := (s ^ s>>8) & 0x0000ff00
+	s ^= t ^ t<<8
+	t = (s ^ s>>4) & 0x00f000f0
+	return s ^ t ^ t<<4
+}
+
+var pageSize = os.Getpagesize()
+
+// pageDown returns the largest offset <= off at which b's address is
+// page-aligned, or 0: a release of b[pageDown(off):] covers the page that
+// straddles off, which the previous release (ending at off) could not.
+func pageDown(b []byte, off int) int {
+	if off == 0 || len(b) == 0 {
+		return off
+	}
+	addr := uintptr(unsafe.Pointer(&b[0])) + uintptr(off)
+	back := int(addr % uintptr(pageSize))
+	return max(0, off-back)
+}
+
+// rowFromPanels writes row r of a packed matrix as float32 into dst.
+func (m *Matrix) rowFromPanels(pn *panels, dst []float32, r int) {
+	G := m.GroupSize
+	ng := m.Cols / G
+	p, j := r/panelRows, r%panelRows
+	pd := pn.data[p*pn.pstride:]
+	sb := pn.scaleBytes()
+	for g := 0; g < ng; g++ {
+		gd := pd[g*pn.gstride:]
+		var s, b float32
+		if pn.f32 {
+			s = math.Float32frombits(binary.LittleEndian.Uint32(gd[4*j:]))
+			b = math.Float32frombits(binary.LittleEndian.Uint32(gd[sb+4*j:]))
+		} else {
+			s = math.Float32frombits(uint32(binary.LittleEndian.Uint16(gd[2*j:])) << 16)
+			b = math.Float32frombits(uint32(binary.LittleEndian.Uint16(gd[sb+2*j:])) << 16)
+		}
+		for blk := 0; blk < G/32; blk++ {
+			bd := gd[2*sb+128*blk:]
+			d := dst[g*G+32*blk:]
+			for k := 0; k < 8; k++ {
+				for i := 0; i < 4; i++ {
+					v := bd[32*(k/2)+4*j+i] >> (4 * (k % 2)) & 15
+					d[4*k+i] = s*float32(v) + b
+				}
+			}
+		}
+	}
+	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
+}
+
+func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
