@@ -59,6 +59,13 @@ type Info struct {
 	Quantization  string // "4bit g64", "bfloat16", ...
 }
 
+// Recycler is a Model that can reuse the memory of the logits a Forward
+// call returned: a caller done reading them hands them back, and a decode
+// loop stops leaving a vocabulary's worth of garbage per token.
+type Recycler interface {
+	Recycle(logits [][]float32)
+}
+
 // Model computes logits. Forward calls may come from several goroutines;
 // implementations serialize or batch them.
 type Model interface {

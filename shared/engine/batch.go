@@ -318,6 +318,7 @@ func (b *Batcher) step(running []*job) []*job {
 		j.next = tok
 		keep = append(keep, j)
 	}
+	recycle(b.m, out)
 	return keep
 }
 

@@ -94,30 +94,36 @@ func Generate(ctx context.Context, m Model, req Request, emit func(Token) error)
 		chunk = 256
 	}
 	start := time.Now()
-	var logits []float32
+	var out [][]float32
 	for pos := st.res.CachedTokens; pos < len(req.Prompt); pos += chunk {
 		end := min(pos+chunk, len(req.Prompt))
-		out, err := m.Forward(ctx, []Step{{Seq: seq, Tokens: req.Prompt[pos:end]}})
-		if err != nil {
+		recycle(m, out) // an earlier chunk's logits are not needed
+		var err error
+		if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: req.Prompt[pos:end]}}); err != nil {
 			st.res.Prefill = time.Since(start)
 			return st.res, err
 		}
-		logits = out[0]
 	}
 	st.res.Prefill = time.Since(start)
 	start = time.Now()
 	for {
-		tok, done, err := st.next(logits, emit)
+		tok, done, err := st.next(out[0], emit)
 		if err != nil || done {
 			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
-		out, err := m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}})
-		if err != nil {
+		recycle(m, out)
+		if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}}); err != nil {
 			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
-		logits = out[0]
+	}
+}
+
+// recycle hands logits back to a model that can reuse them (Recycler).
+func recycle(m Model, logits [][]float32) {
+	if r, ok := m.(Recycler); ok && logits != nil {
+		r.Recycle(logits)
 	}
 }
 

@@ -130,6 +130,9 @@ func (n *nativeModel) Forward(ctx context.Context, steps []Step) ([][]float32, e
 	return n.m.Forward(in)
 }
 
+// Recycle implements Recycler.
+func (n *nativeModel) Recycle(logits [][]float32) { n.m.Recycle(logits) }
+
 func (n *nativeModel) Close() error {
 	n.pool.Close()
 	return n.st.Close()

@@ -40,7 +40,8 @@ func roundUp(n, to int) int { return (n + to - 1) / to * to }
 // actScratch keeps the buffers of one pool so a decode step does not
 // allocate for every product.
 type actScratch struct {
-	a actQ
+	a     actQ
+	tasks []task
 }
 
 // reset sizes the buffers for n vectors of cols values, with the panel

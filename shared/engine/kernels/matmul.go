@@ -50,19 +50,20 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 			m.ensurePacked(nil) // once; loaders pack ahead (Pool.Pack)
 		}
 	}
+	sc := new(actScratch)
+	if p != nil {
+		p.mm.Lock()
+		defer p.mm.Unlock()
+		sc = &p.scratch
+	}
 	if int8 {
-		if p != nil {
-			p.mm.Lock()
-			defer p.mm.Unlock()
-			a = &p.scratch.a
-		} else {
-			a = new(actQ)
-		}
+		a = &sc.a
 		a.reset(n, cols, panel)
 		quantizeActs(p, k, a, x)
 	}
 
-	tasks := planTasks(ms, n, p.Workers())
+	tasks := planTasks(sc.tasks[:0], ms, n, p.Workers())
+	sc.tasks = tasks
 	p.Run(len(tasks), func(i int) {
 		t := tasks[i]
 		m, out := ms[t.mat], outs[t.mat]
@@ -129,7 +130,7 @@ type task struct {
 // little), each at least 64 rows and aligned to 8; with many vectors
 // (prefill) ranges are cut smaller, to about maxTaskMACs of work, so a
 // part stays short (see yieldEvery).
-func planTasks(ms []*Matrix, n, workers int) []task {
+func planTasks(tasks []task, ms []*Matrix, n, workers int) []task {
 	total := 0
 	for _, m := range ms {
 		total += m.Rows
@@ -142,7 +143,6 @@ func planTasks(ms []*Matrix, n, workers int) []task {
 	if macs := n * ms[0].Cols; chunk*macs > maxTaskMACs {
 		chunk = max(8, maxTaskMACs/macs/8*8)
 	}
-	var tasks []task
 	for j, m := range ms {
 		for lo := 0; lo < m.Rows; lo += chunk {
 			tasks = append(tasks, task{mat: j, lo: lo, hi: min(lo+chunk, m.Rows)})

@@ -5,6 +5,7 @@ package kernels
 import (
 	"runtime"
 	"simd/archsimd"
+	"sync"
 	"unsafe"
 )
 
@@ -356,7 +357,7 @@ func units8(a, b i32x8) i32x8 {
 // quantizeVecSIMD is quantizeVecGeneric with the same rounding (block
 // sums are added in another order).
 func quantizeVecSIMD(q []int8, d, su []float32, x []float32, pq []int8, pd, ps []float32) {
-	k := newQuantConsts()
+	k := quantConstsOnce()
 	nu := len(x) / unitSize
 	absMask := archsimd.BroadcastUint32x8(0x7fffffff)
 	c127 := archsimd.BroadcastFloat32x8(127)
@@ -418,6 +419,10 @@ type quantConsts struct {
 	swap2, swap1, unpack archsimd.Uint32x8
 	packLo, packHi       archsimd.Int8x32
 }
+
+// quantConstsOnce builds the constants at first use (on a CPU that runs
+// this file's kernels), not per call.
+var quantConstsOnce = sync.OnceValue(newQuantConsts)
 
 func newQuantConsts() *quantConsts {
 	var lo, hi [32]int8

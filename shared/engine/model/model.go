@@ -15,9 +15,14 @@ type Model struct {
 	pool            *kernels.Pool
 	rope, localRope *kernels.Rope
 
-	mu      sync.Mutex // serializes Forward and guards buf
+	mu      sync.Mutex // serializes Forward and guards buf, scores and spare
 	buf     *scratch   // activations, reused across calls
 	bufRows int
+	scores  [][]float32 // attention scores, one buffer per worker
+	// spare is a logits buffer handed back by Recycle, and last the
+	// one the latest Forward returned: a decode loop reuses one buffer
+	// instead of leaving the vocabulary's worth of garbage per token.
+	spare, last []float32
 }
 
 // New binds the weights a configuration needs from src. The pool does
@@ -204,7 +209,13 @@ func (m *Model) logits(inputs []Input, s *scratch) ([][]float32, error) {
 	for i, p := range pick {
 		kernels.RMSNorm(h[i*H:(i+1)*H], s.x[p*H:(p+1)*H], m.w.norm, c.NormEps, c.NormPlusOne)
 	}
-	all := make([]float32, len(pick)*V)
+	var all []float32
+	if need := len(pick) * V; cap(m.spare) >= need {
+		all, m.spare = m.spare[:need], nil
+	} else {
+		all = make([]float32, need)
+	}
+	m.last = all
 	kernels.MatMul(m.pool, m.w.lmHead, all, h, len(pick))
 	if c.FinalSoftcap != 0 {
 		kernels.Softcap(all, c.FinalSoftcap)
@@ -220,6 +231,20 @@ func (m *Model) logits(inputs []Input, s *scratch) ([][]float32, error) {
 		off += k
 	}
 	return out, nil
+}
+
+// Recycle hands back the logits of the latest Forward call once the
+// caller is done with them; the next call may write into them. Logits of
+// older calls are ignored.
+func (m *Model) Recycle(logits [][]float32) {
+	if len(logits) == 0 || len(logits[0]) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.last) > 0 && &logits[0][0] == &m.last[0] {
+		m.spare, m.last = m.last, nil
+	}
 }
 
 // apply computes out = x·Wᵀ (+bias) for n rows.
@@ -261,9 +286,13 @@ func (m *Model) attention(li int, sliding bool, inputs []Input, rows []row, s *s
 	group := c.Heads / c.KVHeads
 	tasks := len(rows) * c.Heads
 	parts := min(m.pool.Workers(), tasks)
+	if len(m.scores) < parts {
+		m.scores = make([][]float32, parts)
+	}
 	m.pool.Run(parts, func(part int) {
 		lo, hi := splitRange(tasks, parts, part)
-		var scores []float32
+		scores := m.scores[part]
+		defer func() { m.scores[part] = scores }()
 		for t := lo; t < hi; t++ {
 			i, h := t/c.Heads, t%c.Heads
 			rw := rows[i]

@@ -129,12 +129,17 @@ func runMain(args []string) error {
 
 func decode(ctx context.Context, m engine.Model, seq engine.Sequence, logits []float32, n int) (float64, error) {
 	t0 := time.Now()
+	var prev [][]float32
 	for i := 0; i < n; i++ {
-		out, err := m.Forward(ctx, []engine.Step{{Seq: seq, Tokens: []int32{argmax(logits)}}})
+		tok := argmax(logits)
+		if r, ok := m.(engine.Recycler); ok && prev != nil {
+			r.Recycle(prev) // as engine.Generate does
+		}
+		out, err := m.Forward(ctx, []engine.Step{{Seq: seq, Tokens: []int32{tok}}})
 		if err != nil {
 			return 0, err
 		}
-		logits = out[0]
+		prev, logits = out, out[0]
 	}
 	return float64(n) / time.Since(t0).Seconds(), nil
 }
