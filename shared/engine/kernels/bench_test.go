@@ -257,15 +257,16 @@ func threadCPU() time.Duration {
 // 64: a prefill block) with one cache-resident 4864×896 matrix on one
 // thread (MACs per CPU second).
 func BenchmarkGemmL3(b *testing.B) {
-	for _, c := range []struct{ n, bits int }{{8, 4}, {64, 4}, {8, 8}, {64, 8}} {
-		b.Run(fmt.Sprintf("n=%d/%dbit", c.n, c.bits), func(b *testing.B) {
+	for _, c := range []struct{ n, bits, rows, cols int }{{8, 4, 4864, 896}, {64, 4, 4864, 896}, {8, 8, 4864, 896}, {64, 8, 4864, 896},
+		{64, 4, 896, 4864}, {256, 4, 2048, 8192}, {256, 4, 8192, 2048}} {
+		b.Run(fmt.Sprintf("n=%d/%dbit/%dx%d", c.n, c.bits, c.rows, c.cols), func(b *testing.B) {
 			n := c.n
 			rng := rand.New(rand.NewPCG(3, 3))
-			m := randomQuantMatrix(rng, 4864, 896, c.bits, 64)
+			m := randomQuantMatrix(rng, c.rows, c.cols, c.bits, 64)
 			pool := NewPool(1)
 			pool.Pack([]*Matrix{m}, nil)
-			x := randVec(rng, n*896)
-			out := make([]float32, n*4864)
+			x := randVec(rng, n*c.cols)
+			out := make([]float32, n*c.rows)
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			cpu0 := threadCPU()
@@ -273,7 +274,7 @@ func BenchmarkGemmL3(b *testing.B) {
 				MatMul(pool, m, out, x, n)
 			}
 			cpu := (threadCPU() - cpu0).Seconds()
-			b.ReportMetric(float64(n*4864*896)*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
+			b.ReportMetric(float64(n*c.rows*c.cols)*float64(b.N)/cpu/1e9, "GMAC/cpu-s")
 		})
 	}
 }
