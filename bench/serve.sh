@@ -28,7 +28,7 @@ out=bench/out/serve
 model="$out/qwen2.5-0.5b-4bit"
 mkdir -p "$out"
 
-go build -o "$out/mlxk-serve" ./mlxk-serve
+[[ -n "${SKIP_SERVE_BUILD:-}" ]] || go build -o "$out/mlxk-serve" ./mlxk-serve
 go build -o "$out/enginebench" ./testscripts/cmd/enginebench
 if [[ ! -f "$model/config.json" ]]; then
 	if [[ -f bench/out/engine/qwen2.5-0.5b-4bit/config.json ]]; then

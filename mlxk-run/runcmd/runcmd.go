@@ -30,6 +30,7 @@ var Program = cli.Program{
 
 // Main runs mlxk-run with the process environment.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	engine.LimitGarbage()
 	return Program.Main(ctx, cli.OSEnv(stdin, stdout, stderr), args)
 }
 

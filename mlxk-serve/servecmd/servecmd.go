@@ -39,6 +39,7 @@ type server struct {
 
 // Main runs mlxk-serve with the process environment.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	engine.LimitGarbage()
 	return Program.Main(ctx, cli.OSEnv(stdin, stdout, stderr), args)
 }
 

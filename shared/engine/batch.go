@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -289,7 +290,16 @@ func (b *Batcher) step(running []*job) []*job {
 		}
 		return nil
 	}
+	// Match the logits to their jobs; prompts still being fed only move on.
+	type pick struct {
+		j      *job
+		logits []float32
+		tok    int32
+		done   bool
+		err    error
+	}
 	var keep []*job
+	var picks []pick
 	k := 0
 	for _, j := range in {
 		if k >= len(steps) || steps[k].Seq != j.seq {
@@ -307,19 +317,53 @@ func (b *Batcher) step(running []*job) []*job {
 			j.st.res.Prefill = time.Since(j.started)
 			j.decode = time.Now()
 		}
-		tok, done, err := j.st.next(logits, j.push)
-		if done || err != nil {
+		picks = append(picks, pick{j: j, logits: logits})
+	}
+	// Sampling is per sequence and a pass over the whole vocabulary (a few
+	// milliseconds with top-p over 150k tokens): the sequences of a batch
+	// sample in parallel while the compute workers are idle.
+	parallelFor(len(picks), func(i int) {
+		p := &picks[i]
+		p.tok, p.done, p.err = p.j.st.next(p.logits, p.j.push)
+	})
+	for _, p := range picks {
+		j := p.j
+		if p.done || p.err != nil {
+			err := p.err
 			if errors.Is(err, errGone) {
 				err = nil
 			}
 			b.retire(j, err)
 			continue
 		}
-		j.next = tok
+		j.next = p.tok
 		keep = append(keep, j)
 	}
 	recycle(b.m, out)
 	return keep
+}
+
+// parallelFor calls fn(0..n-1) on up to GOMAXPROCS goroutines and waits.
+func parallelFor(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // retire ends a job and keeps its sequence for prefix reuse.

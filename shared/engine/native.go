@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/mlxk/mlxk/shared/engine/kernels"
 	"github.com/mlxk/mlxk/shared/engine/model"
@@ -144,3 +145,16 @@ func (s nativeSeq) Len() int             { return s.c.Len() }
 func (s nativeSeq) Truncate(n int)       { s.c.Truncate(n) }
 func (s nativeSeq) Clone(n int) Sequence { return nativeSeq{s.c.Clone(n)} }
 func (s nativeSeq) Bytes() int64         { return s.c.Bytes() }
+
+// LimitGarbage sets the garbage collector's target to 50% (Go's default
+// is 100%) unless the GOGC environment variable chooses one. Commands
+// that run models call it once. The weights live outside the Go heap,
+// so the heap holds activations, the KV cache and per-token buffers;
+// at 100% the runtime lets garbage grow to that size again before
+// collecting, which on a 0.5B model is 10% more resident memory for no
+// measurable speed (the heap has few pointers to scan).
+func LimitGarbage() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+}

@@ -22,3 +22,40 @@ func expf(x float32) float32 {
 	p := 1 + r*(1+r*(0.5+r*(0.16666667+r*(0.041666668+r*(0.008333334+r*0.0013888889)))))
 	return p * math.Float32frombits(uint32(k+127)<<23)
 }
+
+// expIntoGeneric is expInto one value at a time.
+func expIntoGeneric(w, lp []float32, shift, scale float32, scaled bool) {
+	for i, x := range lp {
+		x -= shift
+		if scaled {
+			x *= scale
+		}
+		w[i] = expf(x)
+	}
+}
+
+// sanitize replaces NaN by -Inf and +Inf by the largest float32.
+func sanitize(lp []float32) {
+	for i, x := range lp {
+		if x != x {
+			lp[i] = float32(math.Inf(-1))
+		} else if x > math.MaxFloat32 {
+			lp[i] = math.MaxFloat32
+		}
+	}
+}
+
+// maxSanitizedGeneric sanitizes lp and returns its maximum and the first
+// index holding it (mx.argmax picks the first maximum), -1 when every
+// value is -Inf.
+func maxSanitizedGeneric(lp []float32) (float32, int) {
+	sanitize(lp)
+	maxV := float32(math.Inf(-1))
+	arg := -1
+	for i, x := range lp {
+		if x > maxV {
+			maxV, arg = x, i
+		}
+	}
+	return maxV, arg
+}

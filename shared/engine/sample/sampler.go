@@ -119,20 +119,7 @@ func (s *Sampler) prepare(logits []float32, history []int32) (arg int, sum float
 
 	// Sanitize, find the maximum and the first argmax (mx.argmax picks the
 	// first maximum).
-	maxV := float32(math.Inf(-1))
-	arg = -1
-	for i, x := range lp {
-		if x != x {
-			x = float32(math.Inf(-1))
-			lp[i] = x
-		} else if x > math.MaxFloat32 {
-			x = math.MaxFloat32
-			lp[i] = x
-		}
-		if x > maxV {
-			maxV, arg = x, i
-		}
-	}
+	maxV, arg := maxSanitized(lp)
 	if arg < 0 {
 		return 0, 0, ErrNoCandidates
 	}
@@ -140,33 +127,18 @@ func (s *Sampler) prepare(logits []float32, history []int32) (arg int, sum float
 	// log-softmax; w keeps exp(x - max), the unnormalized probabilities.
 	sum = sumExpShifted(lp, w, maxV)
 	lse := float32(float64(maxV) + math.Log(sum))
-	for i := range lp {
-		lp[i] -= lse
-	}
+	subtract(lp, lse)
 	s.maxLP = lp[arg]
 	s.n = n
 	s.sampled = true
 	return arg, sum, nil
 }
 
-// sumExpShifted writes exp(x - maxV) into w and returns the sum (two
-// accumulators shorten the dependency chain).
+// sumExpShifted writes exp(x - maxV) into w and returns the sum.
 func sumExpShifted(lp, w []float32, maxV float32) float64 {
-	var s0, s1 float64
-	i := 0
-	for ; i+1 < len(lp); i += 2 {
-		e0 := expf(lp[i] - maxV)
-		e1 := expf(lp[i+1] - maxV)
-		w[i], w[i+1] = e0, e1
-		s0 += float64(e0)
-		s1 += float64(e1)
-	}
-	if i < len(lp) {
-		e := expf(lp[i] - maxV)
-		w[i] = e
-		s0 += float64(e)
-	}
-	return s0 + s1
+	w = w[:len(lp)]
+	expInto(w, lp, maxV, 1, false)
+	return sum64(w)
 }
 
 // process applies mlx-lm's logits processors in their order: logit bias,
@@ -267,11 +239,8 @@ func (s *Sampler) draw(lp []float32, sum float64, cand []int32, all bool) int32 
 	var total float64
 	if all {
 		if invT != 1 {
-			for i, x := range lp {
-				e := expf((x - maxLP) * invT)
-				w[i] = e
-				total += float64(e)
-			}
+			expInto(w, lp, maxLP, invT, true)
+			total = sum64(w)
 		} else {
 			total = sum
 		}
@@ -292,10 +261,20 @@ func (s *Sampler) draw(lp []float32, sum float64, cand []int32, all bool) int32 
 	if len(cand) == 0 { // cannot happen: every filter keeps the best token
 		return int32(slices.Index(lp, maxLP))
 	}
-	for _, id := range cand {
-		e := expf((lp[id] - maxLP) * invT)
-		w[id] = e
-		total += float64(e)
+	if len(cand) > len(lp)/16 {
+		// Many survivors (top-p over a flat distribution): one vector
+		// pass over the vocabulary beats a scalar exponential per
+		// survivor, and gives the same values.
+		expInto(w, lp, maxLP, invT, true)
+		for _, id := range cand {
+			total += float64(w[id])
+		}
+	} else {
+		for _, id := range cand {
+			e := expf((lp[id] - maxLP) * invT)
+			w[id] = e
+			total += float64(e)
+		}
 	}
 	u := s.rng.Float64() * total
 	var acc float64

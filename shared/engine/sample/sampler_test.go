@@ -633,3 +633,67 @@ func logSumExp(l []float32) float32 {
 	}
 	return float32(m + math.Log(s))
 }
+
+// TestExpIntoMatchesExpf: the vector exponential gives exactly expf's
+// values (so seeded draws do not depend on the build), over the range a
+// sampler sees and the edges: -87, 88, below and above, NaN, ±Inf.
+func TestExpIntoMatchesExpf(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	lp := make([]float32, 4099)
+	for i := range lp {
+		lp[i] = float32(r.NormFloat64() * 30)
+	}
+	copy(lp, []float32{-87, -87.00001, 88, 88.0001, float32(math.NaN()), float32(math.Inf(-1)), float32(math.Inf(1)), 0, -0.0, 1e-30})
+	w := make([]float32, len(lp))
+	for _, c := range []struct {
+		shift, scale float32
+		scaled       bool
+	}{{0, 1, false}, {3.5, 1, false}, {-2, 1 / 0.7, true}, {10, 0.25, true}} {
+		expInto(w, lp, c.shift, c.scale, c.scaled)
+		for i, x := range lp {
+			x -= c.shift
+			if c.scaled {
+				x *= c.scale
+			}
+			if want := expf(x); math.Float32bits(w[i]) != math.Float32bits(want) {
+				t.Fatalf("%+v: exp(%v) = %v, expf gives %v", c, x, w[i], want)
+			}
+		}
+	}
+}
+
+// TestMaxSanitized: the vector maximum agrees with the scalar one on
+// NaN, ±Inf, all -Inf, ties (the first index wins) and short tails.
+func TestMaxSanitized(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for it := 0; it < 500; it++ {
+		n := 1 + r.IntN(40)
+		a := make([]float32, n)
+		for i := range a {
+			switch r.IntN(8) {
+			case 0:
+				a[i] = nan
+			case 1:
+				a[i] = inf
+			case 2:
+				a[i] = -inf
+			case 3:
+				a[i] = 2 // ties
+			default:
+				a[i] = float32(r.NormFloat64())
+			}
+		}
+		if it%50 == 0 {
+			for i := range a {
+				a[i] = -inf
+			}
+		}
+		b := slices.Clone(a)
+		gm, ga := maxSanitized(a)
+		wm, wa := maxSanitizedGeneric(b)
+		if ga != wa || (ga >= 0 && gm != wm) || !slices.Equal(a, b) {
+			t.Fatalf("maxSanitized = %v,%d, want %v,%d", gm, ga, wm, wa)
+		}
+	}
+}

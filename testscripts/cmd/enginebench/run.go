@@ -38,6 +38,7 @@ type result struct {
 }
 
 func runMain(args []string) error {
+	engine.LimitGarbage() // as mlxk run and mlxk serve
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	dir := fs.String("dir", "", "model folder")
 	threads := fs.Int("threads", 2, "compute threads")
