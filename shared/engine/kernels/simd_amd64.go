@@ -588,6 +588,10 @@ const panelActBytes = 24 << 10
 // same order of operations for any n: decode, batched decode and prefill
 // give bit-identical products.
 func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
+	if n == 1 {
+		panel4One(m, pn, a, out, lo, hi)
+		return
+	}
 	var accBuf [panelTokens*32 + 32]byte // on the stack: no garbage per call
 	acc := alignVecs(accBuf[:], panelTokens)
 	G := m.GroupSize
@@ -666,4 +670,65 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 	}
 	archsimd.ClearAVXUpperBits()
 	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
+}
+
+// panel4One is panel4SIMD for one vector (a decode step): the panel's
+// accumulator stays in a register across its blocks instead of going
+// through memory, where the store and reload sat on the chain of
+// dependent FMAs from one block to the next. The operations and their
+// order per block are those of panel4SIMD, so results are bit-identical.
+func panel4One(m *Matrix, pn *panels, a *actQ, out []float32, lo, hi int) {
+	G := m.GroupSize
+	ng, bpg := m.Cols/G, G/32
+	sb := pn.scaleBytes()
+	low4 := archsimd.BroadcastUint8x32(0x0f)
+	four := archsimd.BroadcastUint32x8(4)
+	sixt := archsimd.BroadcastUint32x8(16)
+	ones := archsimd.BroadcastInt16x16(1)
+	xq := unsafe.Pointer(&a.pq[0])
+	xd := unsafe.Pointer(&a.pd[0])
+	xs := unsafe.Pointer(&a.ps[0])
+	for r0 := lo; r0 < hi; r0 += panelRows {
+		var acc f32x8
+		acc = acc.AsInt32x8().Xor(acc.AsInt32x8()).AsFloat32x8() // a register, not a zeroed stack slot
+		pp := unsafe.Pointer(&pn.data[r0/panelRows*pn.pstride])
+		for g := 0; g < ng; g++ {
+			gp := unsafe.Add(pp, g*pn.gstride)
+			var sw, bw f32x8
+			if pn.f32 {
+				sw = archsimd.LoadUint8x32((*[32]uint8)(gp)).AsFloat32x8()
+				bw = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(gp, sb))).AsFloat32x8()
+			} else {
+				sw = archsimd.LoadUint8x16((*[16]uint8)(gp)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+				bw = archsimd.LoadUint8x16((*[16]uint8)(unsafe.Add(gp, sb))).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+			}
+			wp := unsafe.Add(gp, 2*sb)
+			for bb := 0; bb < bpg; bb++ {
+				blk := g*bpg + bb
+				xp := unsafe.Add(xq, blk*64)
+				xa := archsimd.LoadInt32x8((*[8]int32)(xp))
+				xb := archsimd.LoadInt32x8((*[8]int32)(unsafe.Add(xp, 32)))
+				w := archsimd.LoadUint8x32((*[32]uint8)(wp))
+				s01 := w.And(low4).DotProductPairsSaturated(xa.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
+					Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(xa.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
+				w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 32)))
+				s23 := w.And(low4).DotProductPairsSaturated(xa.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
+					Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(xa.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
+				w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 64)))
+				s45 := w.And(low4).DotProductPairsSaturated(xb.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
+					Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(xb.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
+				w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 96)))
+				s67 := w.And(low4).DotProductPairsSaturated(xb.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
+					Add(w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4).DotProductPairsSaturated(xb.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
+				s := s01.Add(s23).Add(s45.Add(s67)).DotProductPairs(ones)
+				d := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(xd, blk*32)))
+				u := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(xs, blk*32)))
+				acc = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), acc))
+				wp = unsafe.Add(wp, 128)
+			}
+		}
+		storeRows(out[r0:], acc, min(panelRows, hi-r0))
+	}
+	archsimd.ClearAVXUpperBits()
+	runtime.KeepAlive(pn)
 }
