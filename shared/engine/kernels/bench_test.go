@@ -188,6 +188,10 @@ func benchBatch(b *testing.B, n, bits int) {
 	pool := NewPool(0)
 	defer pool.Close()
 	packAll(pool, layers, head)
+	runBatch(b, pool, layers, head, n)
+}
+
+func runBatch(b *testing.B, pool *Pool, layers []benchLayer, head *Matrix, n int) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	x := randVec(rng, n*4864)
 	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
