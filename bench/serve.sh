@@ -11,7 +11,8 @@
 #
 # Settings: BENCH_SERVE_CLIENTS (default "1 4 8"), BENCH_SERVE_REQUESTS per
 # client (2), BENCH_SERVE_PROMPT tokens (32), BENCH_SERVE_GEN tokens (64),
-# BENCH_SERVE_THREADS (2), BENCH_SERVE_PARALLEL (8). Results go to
+# BENCH_SERVE_THREADS (2), BENCH_SERVE_PARALLEL (8); BENCH_SERVE_PREBUILT=1 runs
+# bench/out/serve/mlxk-serve as it is (a build with a profiling hook, say). Results go to
 # bench/out/serve/results.{jsonl,txt}. See docs/performance.md and docs/serve.md.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,7 +29,7 @@ out=bench/out/serve
 model="$out/qwen2.5-0.5b-4bit"
 mkdir -p "$out"
 
-[[ -n "${SKIP_SERVE_BUILD:-}" ]] || go build -o "$out/mlxk-serve" ./mlxk-serve
+[[ -n "${BENCH_SERVE_PREBUILT:-}" ]] || go build -o "$out/mlxk-serve" ./mlxk-serve
 go build -o "$out/enginebench" ./testscripts/cmd/enginebench
 if [[ ! -f "$model/config.json" ]]; then
 	if [[ -f bench/out/engine/qwen2.5-0.5b-4bit/config.json ]]; then
