@@ -45,8 +45,6 @@ func simdKernels() *kernelSet {
 // and a little scratch for the rare loads that would cross the end of a
 // slice.
 type consts struct {
-	low4   archsimd.Uint8x32 // 0x0f
-	four   archsimd.Uint32x8 // shift counts
 	sixt   archsimd.Uint32x8
 	thirt  archsimd.Uint32x8
 	ones16 archsimd.Int16x16
@@ -70,8 +68,6 @@ type consts struct {
 // small arrays with them) costs hundreds of cycles on the machines
 // measured.
 func (k *consts) init(perm *[8]uint32) {
-	k.low4 = archsimd.BroadcastUint8x32(0x0f)
-	k.four = archsimd.BroadcastUint32x8(4)
 	k.sixt = archsimd.BroadcastUint32x8(16)
 	k.thirt = archsimd.BroadcastUint32x8(13)
 	k.ones16 = archsimd.BroadcastInt16x16(1)
@@ -279,7 +275,9 @@ func affine8RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
 	archsimd.ClearAVXUpperBits()
 }
 
-// row8 is the inner loop of affine8RowsSIMD with raw pointers (see row4).
+// row8 is the inner loop of affine8RowsSIMD with raw pointers: slice
+// bounds checks and index arithmetic would otherwise cost about as much
+// as the vector work; fast checked that the loads stay inside the slices.
 func (k *consts) row8(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
 	flip, ones, sixt, c128 := k.flip, k.ones16, k.sixt, k.c128
 	var acc, accb f32x8
