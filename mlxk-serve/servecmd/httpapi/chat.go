@@ -54,6 +54,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	cc := &chatCompletion{id: newID("chatcmpl-"), created: s.cfg.Now().Unix(), model: m.ID, j: j}
 	if req.Stream {
 		cc.stream = newSSE(w)
+		defer cc.stream.keepAlive(s.sseKeepAlive())()
 	}
 	o := s.run(r.Context(), j, cc)
 	finish, ok := s.conclude(w, r, j, "chat", o, cc.stream)

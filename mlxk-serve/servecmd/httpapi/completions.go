@@ -48,6 +48,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Stream {
 		tc.stream = newSSE(w)
+		defer tc.stream.keepAlive(s.sseKeepAlive())()
 	}
 	o := s.run(r.Context(), j, tc)
 	finish, ok := s.conclude(w, r, j, "completions", o, tc.stream)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/internal/servetest"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/models"
@@ -261,5 +262,33 @@ func TestToolChoiceForcesACall(t *testing.T) {
 				t.Errorf("%v: call %v", choice, calls[0])
 			}
 		}
+	}
+}
+
+// TestSSEKeepAlive: a stream that stays silent (a slow model here; a
+// queue or a long prompt in practice) gets keep-alive comments, headers
+// included, before its first token, and the stream still parses and ends
+// with [DONE]; none follow [DONE].
+func TestSSEKeepAlive(t *testing.T) {
+	e := newEnv(t, envOptions{
+		backend: servetest.ScriptBackend{Reply: "ok", Step: 120 * time.Millisecond},
+		server:  func(c *Config) { c.SSEKeepAlive = 30 * time.Millisecond },
+	})
+	e.addModel("org/Plain", "llama-q4", servetest.ChatTemplate)
+	r := e.do("POST", "/v1/chat/completions", chatBody("org/Plain", "hi", map[string]any{"stream": true, "max_tokens": 3}))
+	if r.status != 200 {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	body := string(r.body)
+	first := strings.Index(body, "data: ")
+	if k := strings.Index(body, ": keep-alive\n\n"); k < 0 || k > first {
+		t.Fatalf("no keep-alive before the first event:\n%s", body)
+	}
+	if !strings.HasSuffix(body, "data: [DONE]\n\n") {
+		t.Fatalf("stream does not end with [DONE]:\n%s", body)
+	}
+	evs := events(t, r.body)
+	if evs[len(evs)-1] != "[DONE]" {
+		t.Fatalf("events %v", evs)
 	}
 }

@@ -138,7 +138,7 @@ func events(t *testing.T, body []byte) []string {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if line == "" {
+		if line == "" || strings.HasPrefix(line, ":") { // blank lines and comments (keep-alives)
 			continue
 		}
 		data, ok := strings.CutPrefix(line, "data: ")

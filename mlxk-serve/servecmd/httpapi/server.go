@@ -39,6 +39,9 @@ type Config struct {
 	MaxTokens int
 	// MaxBody bounds request bodies in bytes (0: DefaultMaxBody).
 	MaxBody int64
+	// SSEKeepAlive is how long a stream may stay silent before a
+	// keep-alive comment goes out (0: DefaultSSEKeepAlive; negative: never).
+	SSEKeepAlive time.Duration
 	Version string
 }
 

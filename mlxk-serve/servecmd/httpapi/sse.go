@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
 )
@@ -9,17 +11,64 @@ import (
 // sse writes a server-sent event stream: "data: <json>\n\n" per event,
 // flushed at once, ending with "data: [DONE]\n\n". Headers go out with
 // the first event, so an error found before any (a full queue) can still
-// be a plain JSON error with its status.
+// be a plain JSON error with its status. While nothing is written for a
+// while (a queue, a long prompt) keep-alive comments go out, so proxies
+// and clients with read timeouts do not drop the connection.
 type sse struct {
-	w       http.ResponseWriter
-	rc      *http.ResponseController
+	w  http.ResponseWriter
+	rc *http.ResponseController
+
+	mu      sync.Mutex // the keep-alive goroutine writes too
 	started bool
+	ended   bool      // [DONE] went out: no more keep-alives
+	last    time.Time // of the latest write
+}
+
+// DefaultSSEKeepAlive is how long a stream stays silent before a
+// keep-alive comment (Config.SSEKeepAlive).
+const DefaultSSEKeepAlive = 15 * time.Second
+
+// keepAlive writes ": keep-alive" comments whenever the stream has been
+// silent for every; the first one also sends the headers. It returns the
+// function that stops it, which the handler calls before returning.
+func (s *sse) keepAlive(every time.Duration) (stop func()) {
+	if every <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every / 4)
+		defer t.Stop()
+		s.mu.Lock()
+		s.last = time.Now()
+		s.mu.Unlock()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				s.mu.Lock()
+				if !s.ended && now.Sub(s.last) >= every {
+					_ = s.writeLocked([]byte(": keep-alive\n\n"))
+				}
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 func newSSE(w http.ResponseWriter) *sse {
 	return &sse{w: w, rc: http.NewResponseController(w)}
 }
 
+// start sends the headers once; s.mu is held.
 func (s *sse) start() {
 	if s.started {
 		return
@@ -42,29 +91,62 @@ func (s *sse) event(v any) error {
 }
 
 func (s *sse) raw(b []byte) error {
-	s.start()
 	buf := make([]byte, 0, len(b)+8)
 	buf = append(buf, "data: "...)
 	buf = append(buf, b...)
 	buf = append(buf, "\n\n"...)
-	if _, err := s.w.Write(buf); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeLocked(buf)
+}
+
+// writeLocked writes and flushes b, starting the stream; s.mu is held.
+func (s *sse) writeLocked(b []byte) error {
+	s.start()
+	s.last = time.Now()
+	if _, err := s.w.Write(b); err != nil {
 		return err
 	}
 	return s.rc.Flush()
 }
 
+// isStarted reports whether the headers went out.
+func (s *sse) isStarted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
+}
+
 // done ends the stream.
-func (s *sse) done() error { return s.raw([]byte("[DONE]")) }
+func (s *sse) done() error {
+	err := s.raw([]byte("[DONE]"))
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	return err
+}
 
 // fail ends a started stream with an error event and [DONE], so clients
 // raise an error instead of waiting; before the stream started it is an
 // ordinary error response.
 func (s *sse) fail(srv *Server, r *http.Request, e *openai.Error) {
-	if !s.started {
+	if !s.isStarted() {
 		srv.fail(s.w, r, e)
 		return
 	}
 	if s.event(openai.NewStreamError(e)) == nil {
 		_ = s.done()
+	}
+}
+
+// sseKeepAlive is the silence before a keep-alive comment, 0 for none.
+func (s *Server) sseKeepAlive() time.Duration {
+	switch d := s.cfg.SSEKeepAlive; {
+	case d == 0:
+		return DefaultSSEKeepAlive
+	case d < 0:
+		return 0
+	default:
+		return d
 	}
 }
