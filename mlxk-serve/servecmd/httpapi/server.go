@@ -42,7 +42,7 @@ type Config struct {
 	// SSEKeepAlive is how long a stream may stay silent before a
 	// keep-alive comment goes out (0: DefaultSSEKeepAlive; negative: never).
 	SSEKeepAlive time.Duration
-	Version string
+	Version      string
 }
 
 // Server state for /health.
