@@ -24,7 +24,6 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.reg.Release(m, req.KeepAlive)
-	j := &job{req: req, m: m, start: start}
 	useTools, grammar, e := checkChatFeatures(req, m)
 	if e != nil {
 		s.fail(w, r, e)
@@ -35,35 +34,52 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, e)
 		return
 	}
-	j.ids = m.Text.Encode(prompt)
+	ids := m.Text.Encode(prompt)
 	opens := reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)
-	j.reasoning = reasoning.NewParser(m.Reasoning, opens)
-	if grammar != nil {
-		j.grammar = grammar
-		if opens { // the answer, not the thinking, must be JSON
-			j.gate = reasoningEnd(m, m.Reasoning)
+	id, created := newID("chatcmpl-"), s.cfg.Now().Unix()
+	choices := make([]*chatCompletion, req.N)
+	jobs := make([]*job, req.N)
+	sinks := make([]sink, req.N)
+	for i := range choices {
+		j := &job{req: req, m: m, start: start, ids: ids, choice: i}
+		j.reasoning = reasoning.NewParser(m.Reasoning, opens)
+		if grammar != nil {
+			j.grammar = grammar
+			if opens { // the answer, not the thinking, must be JSON
+				j.gate = reasoningEnd(m, m.Reasoning)
+			}
+		}
+		if useTools {
+			j.tools = toolcall.NewParser(m.Tools)
+		}
+		if e := s.prepare(j); e != nil {
+			s.fail(w, r, e)
+			return
+		}
+		choices[i] = &chatCompletion{id: id, created: created, model: m.ID, j: j, index: i}
+		jobs[i], sinks[i] = j, choices[i]
+	}
+	var stream *sse
+	if req.Stream {
+		stream = newSSE(w)
+		defer stream.keepAlive(s.sseKeepAlive())()
+		for _, c := range choices {
+			c.stream = stream
 		}
 	}
-	if useTools {
-		j.tools = toolcall.NewParser(m.Tools)
-	}
-	if e := s.prepare(j); e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	cc := &chatCompletion{id: newID("chatcmpl-"), created: s.cfg.Now().Unix(), model: m.ID, j: j}
-	if req.Stream {
-		cc.stream = newSSE(w)
-		defer cc.stream.keepAlive(s.sseKeepAlive())()
-	}
-	o := s.run(r.Context(), j, cc)
-	finish, ok := s.conclude(w, r, j, "chat", o, cc.stream)
+	outs := s.runAll(r.Context(), jobs, sinks)
+	finishes, ok := s.concludeAll(w, r, jobs, "chat", outs, stream)
 	switch {
 	case !ok:
 	case req.Stream:
-		cc.end(finish, o)
+		endChat(choices, finishes, outs)
 	default:
-		s.writeJSON(w, r, http.StatusOK, cc.whole(finish, o))
+		resp := choices[0].whole(finishes[0], outs[0])
+		for i, c := range choices[1:] {
+			resp.Choices = append(resp.Choices, c.whole(finishes[i+1], outs[i+1]).Choices...)
+		}
+		resp.Usage = usageAll(outs)
+		s.writeJSON(w, r, http.StatusOK, resp)
 	}
 }
 
@@ -201,7 +217,8 @@ type chatCompletion struct {
 	created int64
 	model   string
 	j       *job
-	stream  *sse // nil: collect for one response
+	index   int  // among the request's choices
+	stream  *sse // nil: collect for one response; shared by the choices
 
 	sentRole  bool
 	content   strings.Builder
@@ -212,7 +229,7 @@ type chatCompletion struct {
 
 func (c *chatCompletion) chunk(delta openai.Delta, lp []openai.TokenLogprob, finish *string) openai.ChatChunk {
 	ch := openai.ChatChunk{ID: c.id, Object: openai.ObjectChatChunk, Created: c.created, Model: c.model,
-		Choices: []openai.ChunkChoice{{Index: 0, Delta: delta, FinishReason: finish}}}
+		Choices: []openai.ChunkChoice{{Index: c.index, Delta: delta, FinishReason: finish}}}
 	if c.j.req.Logprobs && lp != nil {
 		ch.Choices[0].Logprobs = &openai.ChatLogprobs{Content: lp}
 	}
@@ -272,7 +289,7 @@ func (c *chatCompletion) whole(finish string, o outcome) openai.ChatCompletion {
 	if r := c.reasoning.String(); r != "" {
 		msg.ReasoningContent = &r
 	}
-	choice := openai.ChatChoice{Index: 0, Message: msg, FinishReason: finish}
+	choice := openai.ChatChoice{Index: c.index, Message: msg, FinishReason: finish}
 	if c.j.req.Logprobs {
 		lp := c.logprobs
 		if lp == nil {
@@ -284,15 +301,18 @@ func (c *chatCompletion) whole(finish string, o outcome) openai.ChatCompletion {
 		Choices: []openai.ChatChoice{choice}, Usage: usage(o.res)}
 }
 
-// end writes the end of a chat stream: the finish chunk, the usage chunk
-// when asked for, and [DONE].
-func (c *chatCompletion) end(finish string, o outcome) {
-	if c.sendRole() != nil || c.stream.event(c.chunk(openai.Delta{}, nil, &finish)) != nil {
-		return
+// endChat writes the end of a chat stream: each choice's finish chunk,
+// the usage chunk when asked for, and [DONE].
+func endChat(choices []*chatCompletion, finishes []string, outs []outcome) {
+	for i, c := range choices {
+		if c.sendRole() != nil || c.stream.event(c.chunk(openai.Delta{}, nil, &finishes[i])) != nil {
+			return
+		}
 	}
+	c := choices[0]
 	if c.j.req.IncludeUsage {
 		ch := openai.ChatChunk{ID: c.id, Object: openai.ObjectChatChunk, Created: c.created, Model: c.model,
-			Choices: []openai.ChunkChoice{}, Usage: usage(o.res)}
+			Choices: []openai.ChunkChoice{}, Usage: usageAll(outs)}
 		if c.stream.event(ch) != nil {
 			return
 		}

@@ -100,7 +100,7 @@ func TestErrors(t *testing.T) {
 		{"no model", map[string]any{"messages": []any{}}, 400, "missing_field", "model"},
 		{"unknown model", chatBody("nobody/nothing", "hi", nil), 404, "model_not_found", "model"},
 		{"unsupported field", chatBody("Tiny-4bit", "hi", map[string]any{"frobnicate": 1}), 400, "unsupported_field", "frobnicate"},
-		{"n=2", chatBody("Tiny-4bit", "hi", map[string]any{"n": 2}), 400, "unsupported_value", "n"},
+		{"n too large", chatBody("Tiny-4bit", "hi", map[string]any{"n": 17}), 400, "invalid_value", "n"},
 		{"bad temperature", chatBody("Tiny-4bit", "hi", map[string]any{"temperature": -1}), 400, "invalid_value", "temperature"},
 		{"image part", map[string]any{"model": "Tiny-4bit", "messages": []any{map[string]any{"role": "user",
 			"content": []any{map[string]any{"type": "image_url", "image_url": map[string]any{"url": "data:,"}}}}}},

@@ -18,46 +18,64 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.reg.Release(m, req.KeepAlive)
-	j := &job{req: req, m: m, start: start}
 	prompt := req.Prompt
+	var ids []int32
 	if req.PromptIDs != nil {
 		vocab := m.Text.Engine.Info().Vocab
-		ids := make([]int, len(req.PromptIDs))
+		toks := make([]int, len(req.PromptIDs))
 		for i, id := range req.PromptIDs {
 			if int(id) >= vocab {
 				s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "prompt",
 					"prompt token %d is outside the vocabulary of %d", id, vocab))
 				return
 			}
-			ids[i] = int(id)
+			toks[i] = int(id)
 		}
-		j.ids = req.PromptIDs
-		prompt = m.Text.Tok.Decode(ids, false)
+		ids = req.PromptIDs
+		prompt = m.Text.Tok.Decode(toks, false)
 	} else {
-		j.ids = m.Text.Encode(textgen.Raw(req.Prompt))
+		ids = m.Text.Encode(textgen.Raw(req.Prompt))
 	}
-	if e := s.prepare(j); e != nil {
-		s.fail(w, r, e)
-		return
+	id, created := newID("cmpl-"), s.cfg.Now().Unix()
+	choices := make([]*textCompletion, req.N)
+	jobs := make([]*job, req.N)
+	sinks := make([]sink, req.N)
+	for i := range choices {
+		j := &job{req: req, m: m, start: start, ids: ids, choice: i}
+		if e := s.prepare(j); e != nil {
+			s.fail(w, r, e)
+			return
+		}
+		tc := &textCompletion{id: id, created: created, model: m.ID, j: j, index: i}
+		if req.Echo {
+			tc.text.WriteString(prompt)
+			tc.offset = len(prompt)
+			tc.echo = prompt
+		}
+		choices[i] = tc
+		jobs[i], sinks[i] = j, tc
 	}
-	tc := &textCompletion{id: newID("cmpl-"), created: s.cfg.Now().Unix(), model: m.ID, j: j}
-	if req.Echo {
-		tc.text.WriteString(prompt)
-		tc.offset = len(prompt)
-		tc.echo = prompt
-	}
+	var stream *sse
 	if req.Stream {
-		tc.stream = newSSE(w)
-		defer tc.stream.keepAlive(s.sseKeepAlive())()
+		stream = newSSE(w)
+		defer stream.keepAlive(s.sseKeepAlive())()
+		for _, c := range choices {
+			c.stream = stream
+		}
 	}
-	o := s.run(r.Context(), j, tc)
-	finish, ok := s.conclude(w, r, j, "completions", o, tc.stream)
+	outs := s.runAll(r.Context(), jobs, sinks)
+	finishes, ok := s.concludeAll(w, r, jobs, "completions", outs, stream)
 	switch {
 	case !ok:
-	case tc.stream != nil:
-		tc.end(finish, o)
+	case stream != nil:
+		endCompletion(choices, finishes, outs)
 	default:
-		s.writeJSON(w, r, http.StatusOK, tc.whole(finish, o))
+		resp := choices[0].whole(finishes[0], outs[0])
+		for i, c := range choices[1:] {
+			resp.Choices = append(resp.Choices, c.whole(finishes[i+1], outs[i+1]).Choices...)
+		}
+		resp.Usage = usageAll(outs)
+		s.writeJSON(w, r, http.StatusOK, resp)
 	}
 }
 
@@ -67,7 +85,8 @@ type textCompletion struct {
 	created int64
 	model   string
 	j       *job
-	stream  *sse
+	index   int    // among the request's choices
+	stream  *sse   // nil: collect for one response; shared by the choices
 	echo    string // prompt text still to stream (echo)
 
 	text     strings.Builder
@@ -77,7 +96,7 @@ type textCompletion struct {
 
 func (t *textCompletion) chunk(text string, lp *openai.CompletionLogprobs, finish *string) openai.Completion {
 	return openai.Completion{ID: t.id, Object: openai.ObjectCompletion, Created: t.created, Model: t.model,
-		Choices: []openai.CompletionChoice{{Text: text, Index: 0, Logprobs: lp, FinishReason: finish}}}
+		Choices: []openai.CompletionChoice{{Text: text, Index: t.index, Logprobs: lp, FinishReason: finish}}}
 }
 
 // flushEcho streams the echoed prompt once, before anything else.
@@ -133,15 +152,19 @@ func (t *textCompletion) addLogprobs(dst *openai.CompletionLogprobs, lps []token
 	}
 }
 
-// end writes the end of a stream: the echo if nothing came after it, the
-// finish chunk, the usage chunk when asked for, and [DONE].
-func (t *textCompletion) end(finish string, o outcome) {
-	if t.flushEcho() != nil || t.stream.event(t.chunk("", nil, &finish)) != nil {
-		return
+// endCompletion writes the end of a stream: each choice's echo if nothing
+// came after it and its finish chunk, the usage chunk when asked for, and
+// [DONE].
+func endCompletion(choices []*textCompletion, finishes []string, outs []outcome) {
+	for i, t := range choices {
+		if t.flushEcho() != nil || t.stream.event(t.chunk("", nil, &finishes[i])) != nil {
+			return
+		}
 	}
+	t := choices[0]
 	if t.j.req.IncludeUsage {
 		c := openai.Completion{ID: t.id, Object: openai.ObjectCompletion, Created: t.created, Model: t.model,
-			Choices: []openai.CompletionChoice{}, Usage: usage(o.res)}
+			Choices: []openai.CompletionChoice{}, Usage: usageAll(outs)}
 		if t.stream.event(c) != nil {
 			return
 		}

@@ -35,6 +35,9 @@ type job struct {
 	gate      func(int32) bool   // holds the grammar off until reasoning ends
 	callsSent int
 	start     time.Time
+	// choice is the job's index among the request's n choices; a seeded
+	// request seeds choice i with seed+i, so the choices differ.
+	choice int
 }
 
 // piece is what one step adds to the answer.
@@ -124,7 +127,12 @@ func (s *Server) prepare(j *job) *openai.Error {
 				"logit_bias names token %d; the vocabulary has %d", id, vocab)
 		}
 	}
-	smp, err := sample.NewSampler(j.req.Params)
+	params := j.req.Params
+	if params.Seed != nil && j.choice > 0 {
+		seed := *params.Seed + uint64(j.choice)
+		params.Seed = &seed
+	}
+	smp, err := sample.NewSampler(params)
 	if err != nil {
 		return openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "", "%v", err)
 	}
@@ -188,6 +196,62 @@ func (s *Server) run(ctx context.Context, j *job, out sink) outcome {
 		o.err = deliver(p)
 	}
 	return o
+}
+
+// runAll runs the jobs of one request's choices together (the Batcher
+// puts them in the same forward passes); when one fails the others stop.
+func (s *Server) runAll(ctx context.Context, jobs []*job, sinks []sink) []outcome {
+	if len(jobs) == 1 {
+		return []outcome{s.run(ctx, jobs[0], sinks[0])}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	outs := make([]outcome, len(jobs))
+	var wg sync.WaitGroup
+	for i := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i] = s.run(ctx, jobs[i], sinks[i])
+			if outs[i].err != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return outs
+}
+
+// concludeAll books the choices' generations and answers the first
+// failure, if any (a choice stopped because another failed is not one);
+// otherwise it returns each choice's finish reason.
+func (s *Server) concludeAll(w http.ResponseWriter, r *http.Request, jobs []*job, endpoint string, outs []outcome, stream *sse) ([]string, bool) {
+	failed := -1
+	for pass := 0; pass < 2 && failed < 0; pass++ {
+		for i, o := range outs {
+			if o.err != nil && (pass == 1 || !errors.Is(o.err, context.Canceled)) {
+				failed = i
+				break
+			}
+		}
+	}
+	if failed >= 0 {
+		for i := range outs {
+			if i != failed {
+				s.record(r, jobs[i], endpoint, outs[i], "cancelled")
+			}
+		}
+		s.conclude(w, r, jobs[failed], endpoint, outs[failed], stream)
+		return nil, false
+	}
+	finishes := make([]string, len(outs))
+	for i := range outs {
+		finishes[i], _ = s.conclude(w, r, jobs[i], endpoint, outs[i], stream)
+	}
+	if len(outs) > 1 {
+		info(r).completionTokens = usageAll(outs).CompletionTokens
+	}
+	return finishes, true
 }
 
 // clientGone wraps a failed write to the client: the connection is gone,
@@ -341,6 +405,17 @@ func (s *Server) generationError(r *http.Request, j *job, err error) (*openai.Er
 	}
 	s.log.Error("generation failed", "request_id", info(r).id, "model", j.m.ID, "error", err)
 	return openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "generation failed: %v", err), "error"
+}
+
+// usageAll is the usage of a request's choices: the prompt once, the
+// completions of all.
+func usageAll(outs []outcome) *openai.Usage {
+	u := usage(outs[0].res)
+	for _, o := range outs[1:] {
+		u.CompletionTokens += o.res.GeneratedTokens
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
 }
 
 // usage builds the usage object of a finished generation.

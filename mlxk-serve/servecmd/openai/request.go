@@ -23,6 +23,9 @@ const (
 // MaxStops bounds the stop strings of one request.
 const MaxStops = 16
 
+// MaxChoices bounds n, the choices of one request.
+const MaxChoices = 16
+
 // Request is a decoded, validated chat or text completion request.
 type Request struct {
 	Model string
@@ -39,6 +42,9 @@ type Request struct {
 
 	Stream       bool
 	IncludeUsage bool
+	// N is the number of choices to generate for the prompt (1 to
+	// MaxChoices); they run together in the model's batch.
+	N int
 	// MaxTokens is the generation limit; 0 leaves it to the server.
 	MaxTokens int
 	Params    sample.Params
@@ -219,10 +225,11 @@ func (r *Request) common(f fields) *Error {
 	} else if ok {
 		r.MaxTokens = int(n)
 	}
-	if n, ok, e := f.integer("n", 1, math.MaxInt32); e != nil {
+	r.N = 1
+	if n, ok, e := f.integer("n", 1, MaxChoices); e != nil {
 		return e
-	} else if ok && n != 1 {
-		return unsupported("n", "n must be 1: one choice per request")
+	} else if ok {
+		r.N = int(n)
 	}
 	if e := r.sampling(f); e != nil {
 		return e
