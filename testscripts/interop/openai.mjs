@@ -107,6 +107,17 @@ const lp = await client.chat.completions.create({ model, messages, temperature: 
 const content = lp.choices[0].logprobs?.content ?? [];
 out.logprobs = { tokens: content.length, top: content[0]?.top_logprobs?.length ?? 0, finite: content.every((t) => Number.isFinite(t.logprob)) };
 
+// Several choices in one request: seeded choice i is what seed+i gives alone.
+const many = await client.chat.completions.create({ model, messages, n: 2, temperature: 1, max_tokens: 8, seed: 3 });
+const alone = await client.chat.completions.create({ model, messages, temperature: 1, max_tokens: 8, seed: 4 });
+out.choices = {
+  count: many.choices.length,
+  indexes: many.choices.map((c) => c.index).join(","),
+  second_as_alone: many.choices[1].message.content === alone.choices[0].message.content,
+  prompt_once: many.usage.prompt_tokens === alone.usage.prompt_tokens,
+  completion_tokens: many.usage.completion_tokens >= alone.usage.completion_tokens,
+};
+
 // An aborted stream: the client stops reading; the server carries on.
 const ac = new AbortController();
 const aborted = await client.chat.completions.create(
@@ -128,7 +139,7 @@ out.after_abort = { finish_reason: after.choices[0].finish_reason };
 // Errors arrive as the client's typed exceptions.
 out.errors = {
   not_found: await expectError(() => client.chat.completions.create({ model: "nobody/nothing", messages })),
-  unsupported: await expectError(() => client.chat.completions.create({ model, messages, n: 3 })),
+  unsupported: await expectError(() => client.chat.completions.create({ model, messages, store: true })),
   bad_value: await expectError(() => client.chat.completions.create({ model, messages, temperature: -2 })),
   unknown_field: await expectError(() => client.completions.create({ model, prompt, frobnicate: true })),
 };
