@@ -44,7 +44,8 @@ type BatcherStats struct {
 // stream from memory once per step for all of them. Requests join and
 // leave between steps. Finished sequences stay in a small prompt cache so
 // a follow-up request that shares a prefix (the next turn of a chat)
-// skips recomputing it.
+// skips recomputing it; a request whose prompt a running one is reading
+// (the n choices of one API request) waits for that prefill and copies it.
 type Batcher struct {
 	m     Model
 	opts  BatcherOptions
@@ -67,6 +68,13 @@ type job struct {
 	next    int32
 	started time.Time
 	decode  time.Time
+	// leader is a running job reading the same prompt: this one waits
+	// for it to have target positions and copies them instead of
+	// computing them again (n choices of one request, identical
+	// concurrent requests).
+	leader  *job
+	target  int
+	retired bool // the batcher is done with it (leaders' followers check)
 
 	mu       sync.Mutex
 	events   []Token
@@ -215,7 +223,7 @@ func (b *Batcher) loop() {
 			if j == nil {
 				break
 			}
-			b.admit(j)
+			b.admit(j, running)
 			running = append(running, j)
 		}
 		select {
@@ -236,8 +244,14 @@ func (b *Batcher) loop() {
 	}
 }
 
-// admit gives a new job its sequence, reusing the longest cached prefix.
-func (b *Batcher) admit(j *job) {
+// minSharedPrefix is the shortest common prompt prefix a job waits for
+// another running job to compute, rather than computing it alongside.
+const minSharedPrefix = 16
+
+// admit gives a new job its sequence, reusing the longest cached prefix,
+// or, when a running job is reading a longer part of the same prompt, makes
+// it follow that job (see follow).
+func (b *Batcher) admit(j *job, running []*job) {
 	b.mu.Lock()
 	b.active++
 	b.mu.Unlock()
@@ -254,6 +268,37 @@ func (b *Batcher) admit(j *job) {
 	j.seq = seq
 	j.st = newStepper(j.req, seq)
 	j.fed = j.st.res.CachedTokens
+	if j.req.Seq != nil {
+		return
+	}
+	for _, r := range running {
+		if r.leader != nil {
+			continue // no chains: follow the job that computes
+		}
+		n := min(commonPrefix(r.req.Prompt, j.req.Prompt), len(j.req.Prompt)-1)
+		if n >= minSharedPrefix && n > j.fed && n > j.target {
+			j.leader, j.target = r, n
+		}
+	}
+}
+
+// follow reports whether a job can run: its leader's sequence holds the
+// shared prefix (copied now), or the leader ended without it (the job
+// then reads its prompt itself).
+func (b *Batcher) follow(j *job) bool {
+	l := j.leader
+	if l.seq.Len() >= j.target {
+		j.seq = l.seq.Clone(j.target)
+		j.st = newStepper(j.req, j.seq)
+		j.fed = j.st.res.CachedTokens
+		j.leader = nil
+		return true
+	}
+	if l.retired {
+		j.leader = nil
+		return true
+	}
+	return false
 }
 
 // step runs one forward pass over all running jobs and returns those that
@@ -265,6 +310,10 @@ func (b *Batcher) step(running []*job) []*job {
 	for _, j := range running {
 		if err := j.ctx.Err(); err != nil || j.gone.Load() {
 			b.retire(j, err)
+			continue
+		}
+		if j.leader != nil && !b.follow(j) {
+			in = append(in, j) // waits for its leader's prefill
 			continue
 		}
 		if j.fed < len(j.req.Prompt) {
@@ -368,6 +417,7 @@ func parallelFor(n int, fn func(i int)) {
 
 // retire ends a job and keeps its sequence for prefix reuse.
 func (b *Batcher) retire(j *job, err error) {
+	j.retired = true
 	if !j.decode.IsZero() {
 		j.st.res.Decode = time.Since(j.decode)
 	}

@@ -131,3 +131,74 @@ func TestBatcherQueueAndCancel(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// countingModel counts the prompt tokens computed in chunks of more than
+// one token.
+type countingModel struct {
+	engine.Model
+	mu     sync.Mutex
+	chunks int
+}
+
+func (c *countingModel) Forward(ctx context.Context, steps []engine.Step) ([][]float32, error) {
+	c.mu.Lock()
+	for _, s := range steps {
+		if len(s.Tokens) > 1 {
+			c.chunks += len(s.Tokens)
+		}
+	}
+	c.mu.Unlock()
+	return c.Model.Forward(ctx, steps)
+}
+
+// TestBatcherSharesPrefill: concurrent requests with the same prompt (the
+// n choices of one API request) compute it once; the others copy it and
+// still produce exactly the tokens they produce alone.
+func TestBatcherSharesPrefill(t *testing.T) {
+	m := load(t, "llama-q4")
+	prompt := make([]int32, 40)
+	for i := range prompt {
+		prompt[i] = int32(3 + i*7%50)
+	}
+	_, want, _, err := run(t, m, engine.Request{Prompt: prompt, MaxTokens: 12, Sampler: greedy(t), Decoder: letters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := &countingModel{Model: m}
+	b := engine.NewBatcher(cm, engine.BatcherOptions{MaxBatch: 4, PromptCacheEntries: -1})
+	defer b.Close()
+	const n = 3
+	got := make([][]int32, n)
+	res := make([]engine.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i], errs[i] = b.Generate(context.Background(), engine.Request{Prompt: prompt, MaxTokens: 12, Sampler: greedy(t), Decoder: letters{}},
+				func(tok engine.Token) error {
+					if tok.ID >= 0 {
+						got[i] = append(got[i], tok.ID)
+					}
+					return nil
+				})
+		}()
+	}
+	wg.Wait()
+	shared := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
+		}
+		if fmt.Sprint(got[i]) != fmt.Sprint(want) {
+			t.Errorf("request %d: %v, alone %v", i, got[i], want)
+		}
+		if res[i].CachedTokens == len(prompt)-1 {
+			shared++
+		}
+	}
+	if shared != n-1 || cm.chunks > len(prompt) {
+		t.Fatalf("%d of %d requests copied the prompt; %d prompt tokens computed in chunks, want at most %d", shared, n-1, cm.chunks, len(prompt))
+	}
+}
