@@ -282,3 +282,15 @@ func BenchmarkGemmL3(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPackPanels times the repacking a loader does, per matrix, on
+// one thread (bytes are the matrix's MLX bytes).
+func BenchmarkPackPanels(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	m := randomQuantMatrix(rng, 4864, 896, 4, 64)
+	b.SetBytes(m.Bytes())
+	for b.Loop() {
+		pn := m.newPanels()
+		m.packRange(pn, 0, pn.panels(m), nil)
+	}
+}

@@ -1,5 +1,10 @@
 package kernels
 
+import (
+	"slices"
+	"sync/atomic"
+)
+
 // MatMul computes out[i] = W · x[i] for n activation vectors: x is
 // [n, Cols] and out is [n, Rows], both row-major. With n == 1 it is the
 // matrix-vector product of a decode step; with n > 1 each block of weight
@@ -103,13 +108,43 @@ func (p *Pool) Pack(ms []*Matrix, release func([]byte)) {
 	if !p.PacksWeights() {
 		return
 	}
-	var todo []*Matrix
+	// Parts of at most ~4 MB of weights, so a large matrix (an embedding)
+	// spreads over the workers too; the part that finishes a matrix
+	// releases the rest of its original (edge pages, scales, biases).
+	type packing struct {
+		m    *Matrix
+		pn   *panels
+		left atomic.Int64 // parts not done
+	}
+	type part struct {
+		pk     *packing
+		p0, p1 int
+	}
+	var parts []part
+	var todo []*packing
 	for _, m := range ms {
-		if m != nil && m.canPack() && m.packed() == nil {
-			todo = append(todo, m)
+		if m == nil || !m.canPack() || m.packed() != nil || slices.ContainsFunc(todo, func(pk *packing) bool { return pk.m == m }) {
+			continue
+		}
+		pk := &packing{m: m, pn: m.newPanels()}
+		todo = append(todo, pk)
+		np := pk.pn.panels(m)
+		step := max(1, (4<<20)/max(1, panelRows*m.rowBytes()))
+		for p0 := 0; p0 < np; p0 += step {
+			parts = append(parts, part{pk, p0, min(p0+step, np)})
+			pk.left.Add(1)
 		}
 	}
-	p.Run(len(todo), func(i int) { todo[i].ensurePacked(release) })
+	p.Run(len(parts), func(i int) {
+		pk := parts[i].pk
+		pk.m.packRange(pk.pn, parts[i].p0, parts[i].p1, release)
+		if pk.left.Add(-1) == 0 {
+			pk.m.releaseRest(release)
+		}
+	})
+	for _, pk := range todo {
+		pk.m.pack.once.Do(func() { pk.m.pack.p.Store(pk.pn) })
+	}
 }
 
 // int8Path reports whether the matrix has an int8-activation kernel.

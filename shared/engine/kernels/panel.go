@@ -73,32 +73,47 @@ func (m *Matrix) canPack() bool {
 	return m.Format == Affine && m.Bits == 4 && m.Cols%32 == 0
 }
 
-// ensurePacked repacks m into panels once; release (if not nil) is given
-// the original bytes as they stop being needed (see Pool.Pack).
+// ensurePacked repacks m into panels once (on the caller's goroutine;
+// Pool.Pack spreads a loader's matrices over the workers).
 func (m *Matrix) ensurePacked(release func([]byte)) *panels {
-	m.pack.once.Do(func() { m.pack.p.Store(m.packPanels(release)) })
+	m.pack.once.Do(func() {
+		pn := m.newPanels()
+		m.packRange(pn, 0, pn.panels(m), release)
+		m.releaseRest(release)
+		m.pack.p.Store(pn)
+	})
 	return m.pack.p.Load()
 }
 
-// packPanels builds the panel layout of m. With release set, the rows of
-// m.Data already repacked are handed to it every few megabytes, so the
-// original and the copy never both stay in memory whole.
-func (m *Matrix) packPanels(release func([]byte)) *panels {
+// newPanels allocates m's panel layout, still empty.
+func (m *Matrix) newPanels() *panels {
+	ng := m.Cols / m.GroupSize
+	pn := &panels{f32: m.ScaleFormat != BF16}
+	pn.gstride = 2*pn.scaleBytes() + 4*m.GroupSize
+	pn.pstride = ng * pn.gstride
+	pn.data = allocPanels(pn, pn.panels(m)*pn.pstride)
+	return pn
+}
+
+// panels is the number of panels of m (the last one may be partial).
+func (pn *panels) panels(m *Matrix) int { return (m.Rows + panelRows - 1) / panelRows }
+
+// packRange fills panels [p0,p1) of pn from m's MLX layout. With release
+// set, the rows it has repacked are handed to it every few megabytes, so
+// the original and the copy never both stay in memory whole (pages at the
+// edges of the range are left to releaseRest).
+func (m *Matrix) packRange(pn *panels, p0, p1 int, release func([]byte)) {
 	G := m.GroupSize
 	ng := m.Cols / G
-	pn := &panels{f32: m.ScaleFormat != BF16}
-	pn.gstride = 2*pn.scaleBytes() + 4*G
-	pn.pstride = ng * pn.gstride
-	np := (m.Rows + panelRows - 1) / panelRows
-	pn.data = allocPanels(pn, np*pn.pstride)
 	rb := m.rowBytes()
 	sb := pn.scaleBytes()
-	released := 0 // m.Data[:released] was handed to release
+	released := p0 * panelRows * rb // m.Data up to here was handed to release
 	const releaseEvery = 4 << 20
-	for p := 0; p < np; p++ {
+	prefault(pn.data[p0*pn.pstride : p1*pn.pstride])
+	for p := p0; p < p1; p++ {
 		pd := pn.data[p*pn.pstride : (p+1)*pn.pstride]
 		nr := min(panelRows, m.Rows-p*panelRows) // rows past the matrix stay zero
-		rows := m.Data[p*panelRows*rb:]
+		rows := m.Data[p*panelRows*rb : (p*panelRows+nr)*rb]
 		for g := 0; g < ng; g++ {
 			gd := pd[g*pn.gstride : (g+1)*pn.gstride]
 			for j := 0; j < nr; j++ {
@@ -113,26 +128,40 @@ func (m *Matrix) packPanels(release func([]byte)) *panels {
 			}
 			blocks := gd[2*sb:]
 			for b := 0; b < G/32; b++ {
-				dst := blocks[128*b : 128*(b+1)]
+				dst := (*[128]byte)(blocks[128*b:])
 				off := (g*G + 32*b) / 2 // the block's first byte in a row
-				for v := 0; v < 4; v++ {
-					for j := 0; j < nr; j++ {
-						s := binary.LittleEndian.Uint32(rows[j*rb+off+4*v:])
-						binary.LittleEndian.PutUint32(dst[32*v+4*j:], interleaveNibbles(s))
-					}
+				for j := 0; j < nr; j++ {
+					// 16 bytes: columns 0..31 of the block, eight at a time
+					// per 32-bit half; both halves shuffle at once.
+					src := (*[16]byte)(rows[j*rb+off:])
+					a := interleaveNibbles2(binary.LittleEndian.Uint64(src[0:]))
+					c := interleaveNibbles2(binary.LittleEndian.Uint64(src[8:]))
+					binary.LittleEndian.PutUint32(dst[4*j:], uint32(a))
+					binary.LittleEndian.PutUint32(dst[32+4*j:], uint32(a>>32))
+					binary.LittleEndian.PutUint32(dst[64+4*j:], uint32(c))
+					binary.LittleEndian.PutUint32(dst[96+4*j:], uint32(c>>32))
 				}
 			}
 		}
-		if done := (p*panelRows + nr) * rb; release != nil && (done-released >= releaseEvery || p == np-1) {
-			release(m.Data[pageDown(m.Data, released):done])
+		if done := (p*panelRows + nr) * rb; release != nil && (done-released >= releaseEvery || p == p1-1) {
+			start := released
+			if start > p0*panelRows*rb || p0 == 0 {
+				start = pageDown(m.Data, released)
+			}
+			release(m.Data[start:done])
 			released = done
 		}
 	}
+}
+
+// releaseRest hands the whole original to release once every range is
+// repacked: the pages at range edges, and the scales and biases.
+func (m *Matrix) releaseRest(release func([]byte)) {
 	if release != nil {
+		release(m.Data)
 		release(m.Scales)
 		release(m.Biases)
 	}
-	return pn
 }
 
 // interleaveNibbles maps the 8 nibbles of s, columns c..c+7 in MLX order
@@ -140,9 +169,15 @@ func (m *Matrix) packPanels(release func([]byte)) *panels {
 // column c+i in its low nibble and c+4+i in its high nibble. It is the
 // outer perfect shuffle of the 8 nibbles, in two swap steps.
 func interleaveNibbles(s uint32) uint32 {
-	t := (s ^ s>>8) & 0x0000ff00
+	return uint32(interleaveNibbles2(uint64(s)))
+}
+
+// interleaveNibbles2 is interleaveNibbles on both 32-bit halves of s at
+// once (no step moves a bit across the halves).
+func interleaveNibbles2(s uint64) uint64 {
+	t := (s ^ s>>8) & 0x0000ff000000ff00
 	s ^= t ^ t<<8
-	t = (s ^ s>>4) & 0x00f000f0
+	t = (s ^ s>>4) & 0x00f000f000f000f0
 	return s ^ t ^ t<<4
 }
 
