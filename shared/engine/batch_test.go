@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mlxk/mlxk/shared/engine"
 )
@@ -133,14 +134,17 @@ func TestBatcherQueueAndCancel(t *testing.T) {
 }
 
 // countingModel counts the prompt tokens computed in chunks of more than
-// one token.
+// one token; its first forward pass waits for gate to close.
 type countingModel struct {
 	engine.Model
+	gate   chan struct{}
+	once   sync.Once
 	mu     sync.Mutex
 	chunks int
 }
 
 func (c *countingModel) Forward(ctx context.Context, steps []engine.Step) ([][]float32, error) {
+	c.once.Do(func() { <-c.gate })
 	c.mu.Lock()
 	for _, s := range steps {
 		if len(s.Tokens) > 1 {
@@ -164,7 +168,7 @@ func TestBatcherSharesPrefill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm := &countingModel{Model: m}
+	cm := &countingModel{Model: m, gate: make(chan struct{})}
 	b := engine.NewBatcher(cm, engine.BatcherOptions{MaxBatch: 4, PromptCacheEntries: -1})
 	defer b.Close()
 	const n = 3
@@ -185,6 +189,12 @@ func TestBatcherSharesPrefill(t *testing.T) {
 				})
 		}()
 	}
+	// The first request's prefill waits until the others are queued, so
+	// they join while it runs (otherwise it could finish before they come).
+	for b.Stats().Active+b.Stats().Queued < n {
+		time.Sleep(time.Millisecond)
+	}
+	close(cm.gate)
 	wg.Wait()
 	shared := 0
 	for i := range n {
