@@ -9,10 +9,11 @@ import (
 
 // expInto sets w[i] = expf((lp[i] - shift) · scale) (scale applied when
 // scaled), eight values at a time with AVX2: the same operations as expf
-// in the same order, without fused multiply-adds, so every value is
-// bit-identical to the scalar one and a seeded draw does not change with
-// the build. Sampling passes over the whole vocabulary once or twice per
-// token; the scalar exponential was most of that time.
+// in the same order, without fused multiply-adds, so every weight is
+// bit-identical to the scalar one whatever the build (their sums, sum64,
+// add in a build-specific order). Sampling passes over the whole
+// vocabulary once or twice per token; the scalar exponential was most of
+// that time.
 func expInto(w, lp []float32, shift, scale float32, scaled bool) {
 	n := len(lp)
 	i := 0

@@ -635,7 +635,7 @@ func logSumExp(l []float32) float32 {
 }
 
 // TestExpIntoMatchesExpf: the vector exponential gives exactly expf's
-// values (so seeded draws do not depend on the build), over the range a
+// values (so a seeded draw's weights do not depend on the build), over the range a
 // sampler sees and the edges: -87, 88, below and above, NaN, ±Inf.
 func TestExpIntoMatchesExpf(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
