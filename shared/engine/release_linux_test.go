@@ -80,7 +80,7 @@ func TestRepackReleasesFilePages(t *testing.T) {
 	}
 	pool.Pack([]*kernels.Matrix{m}, st.Release)
 	after := rssFileKB(t)
-	if left := after - before; left > 256 {
+	if left := after - before; left > 1024 { // of 4.3 MB; code pages touched meanwhile count too
 		t.Fatalf("%d kB of the %d kB file still resident after repacking (RssFile %d -> %d -> %d kB)",
 			left, mapped-before, before, mapped, after)
 	}
