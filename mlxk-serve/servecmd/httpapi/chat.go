@@ -38,8 +38,6 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	opens := reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)
 	id, created := newID("chatcmpl-"), s.cfg.Now().Unix()
 	choices := make([]*chatCompletion, req.N)
-	jobs := make([]*job, req.N)
-	sinks := make([]sink, req.N)
 	for i := range choices {
 		j := &job{req: req, m: m, start: start, ids: ids, choice: i}
 		j.reasoning = reasoning.NewParser(m.Reasoning, opens)
@@ -56,31 +54,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, e)
 			return
 		}
-		choices[i] = &chatCompletion{id: id, created: created, model: m.ID, j: j, index: i}
-		jobs[i], sinks[i] = j, choices[i]
+		choices[i] = &chatCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j, index: i}}
 	}
-	var stream *sse
-	if req.Stream {
-		stream = newSSE(w)
-		defer stream.keepAlive(s.sseKeepAlive())()
-		for _, c := range choices {
-			c.stream = stream
-		}
-	}
-	outs := s.runAll(r.Context(), jobs, sinks)
-	finishes, ok := s.concludeAll(w, r, jobs, "chat", outs, stream)
-	switch {
-	case !ok:
-	case req.Stream:
-		endChat(choices, finishes, outs)
-	default:
-		resp := choices[0].whole(finishes[0], outs[0])
-		for i, c := range choices[1:] {
-			resp.Choices = append(resp.Choices, c.whole(finishes[i+1], outs[i+1]).Choices...)
-		}
-		resp.Usage = usageAll(outs)
-		s.writeJSON(w, r, http.StatusOK, resp)
-	}
+	respond(s, w, r, "chat", choices, endChat, wholeChat)
 }
 
 // checkChatFeatures refuses what the model cannot do. It says whether
@@ -213,12 +189,7 @@ func renderChat(m *models.Model, req *openai.Request, useTools bool) (textgen.Pr
 
 // chatCompletion assembles a chat answer, streamed or whole.
 type chatCompletion struct {
-	id      string
-	created int64
-	model   string
-	j       *job
-	index   int  // among the request's choices
-	stream  *sse // nil: collect for one response; shared by the choices
+	choiceBase
 
 	sentRole  bool
 	content   strings.Builder
@@ -226,6 +197,8 @@ type chatCompletion struct {
 	calls     []openai.ToolCall
 	logprobs  []openai.TokenLogprob
 }
+
+func (c *chatCompletion) base() *choiceBase { return &c.choiceBase }
 
 func (c *chatCompletion) chunk(delta openai.Delta, lp []openai.TokenLogprob, finish *string) openai.ChatChunk {
 	ch := openai.ChatChunk{ID: c.id, Object: openai.ObjectChatChunk, Created: c.created, Model: c.model,
@@ -299,6 +272,16 @@ func (c *chatCompletion) whole(finish string, o outcome) openai.ChatCompletion {
 	}
 	return openai.ChatCompletion{ID: c.id, Object: openai.ObjectChat, Created: c.created, Model: c.model,
 		Choices: []openai.ChatChoice{choice}, Usage: usage(o.res)}
+}
+
+// wholeChat is the non-streamed answer with every choice.
+func wholeChat(choices []*chatCompletion, finishes []string, outs []outcome) any {
+	resp := choices[0].whole(finishes[0], outs[0])
+	for i, c := range choices[1:] {
+		resp.Choices = append(resp.Choices, c.whole(finishes[i+1], outs[i+1]).Choices...)
+	}
+	resp.Usage = usageAll(outs)
+	return resp
 }
 
 // endChat writes the end of a chat stream: each choice's finish chunk,

@@ -38,61 +38,34 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	id, created := newID("cmpl-"), s.cfg.Now().Unix()
 	choices := make([]*textCompletion, req.N)
-	jobs := make([]*job, req.N)
-	sinks := make([]sink, req.N)
 	for i := range choices {
 		j := &job{req: req, m: m, start: start, ids: ids, choice: i}
 		if e := s.prepare(j); e != nil {
 			s.fail(w, r, e)
 			return
 		}
-		tc := &textCompletion{id: id, created: created, model: m.ID, j: j, index: i}
+		tc := &textCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j, index: i}}
 		if req.Echo {
 			tc.text.WriteString(prompt)
 			tc.offset = len(prompt)
 			tc.echo = prompt
 		}
 		choices[i] = tc
-		jobs[i], sinks[i] = j, tc
 	}
-	var stream *sse
-	if req.Stream {
-		stream = newSSE(w)
-		defer stream.keepAlive(s.sseKeepAlive())()
-		for _, c := range choices {
-			c.stream = stream
-		}
-	}
-	outs := s.runAll(r.Context(), jobs, sinks)
-	finishes, ok := s.concludeAll(w, r, jobs, "completions", outs, stream)
-	switch {
-	case !ok:
-	case stream != nil:
-		endCompletion(choices, finishes, outs)
-	default:
-		resp := choices[0].whole(finishes[0], outs[0])
-		for i, c := range choices[1:] {
-			resp.Choices = append(resp.Choices, c.whole(finishes[i+1], outs[i+1]).Choices...)
-		}
-		resp.Usage = usageAll(outs)
-		s.writeJSON(w, r, http.StatusOK, resp)
-	}
+	respond(s, w, r, "completions", choices, endCompletion, wholeCompletion)
 }
 
 // textCompletion assembles a text completion, streamed or whole.
 type textCompletion struct {
-	id      string
-	created int64
-	model   string
-	j       *job
-	index   int    // among the request's choices
-	stream  *sse   // nil: collect for one response; shared by the choices
-	echo    string // prompt text still to stream (echo)
+	choiceBase
+	echo string // prompt text still to stream (echo)
 
 	text     strings.Builder
 	offset   int // text offset of the next token (logprobs)
 	logprobs openai.CompletionLogprobs
 }
+
+func (t *textCompletion) base() *choiceBase { return &t.choiceBase }
 
 func (t *textCompletion) chunk(text string, lp *openai.CompletionLogprobs, finish *string) openai.Completion {
 	return openai.Completion{ID: t.id, Object: openai.ObjectCompletion, Created: t.created, Model: t.model,
@@ -172,7 +145,17 @@ func endCompletion(choices []*textCompletion, finishes []string, outs []outcome)
 	_ = t.stream.done()
 }
 
-// whole is the non-streamed answer.
+// wholeCompletion is the non-streamed answer with every choice.
+func wholeCompletion(choices []*textCompletion, finishes []string, outs []outcome) any {
+	resp := choices[0].whole(finishes[0], outs[0])
+	for i, c := range choices[1:] {
+		resp.Choices = append(resp.Choices, c.whole(finishes[i+1], outs[i+1]).Choices...)
+	}
+	resp.Usage = usageAll(outs)
+	return resp
+}
+
+// whole is one choice's non-streamed answer.
 func (t *textCompletion) whole(finish string, o outcome) openai.Completion {
 	c := t.chunk(t.text.String(), nil, &finish)
 	if t.j.req.Logprobs {

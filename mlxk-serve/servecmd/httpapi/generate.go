@@ -198,6 +198,51 @@ func (s *Server) run(ctx context.Context, j *job, out sink) outcome {
 	return o
 }
 
+// choiceBase is what every choice of a response shares with the others
+// (id, creation time, model, stream) and its own job and index.
+type choiceBase struct {
+	id      string
+	created int64
+	model   string
+	j       *job
+	index   int  // among the request's choices
+	stream  *sse // nil: collect for one response; shared by the choices
+}
+
+// choice is one answer of a chat or text completion.
+type choice interface {
+	sink
+	base() *choiceBase
+}
+
+// respond runs a request's choices together and answers: a stream (when
+// asked for) that end finishes, or one JSON body that whole builds.
+func respond[C choice](s *Server, w http.ResponseWriter, r *http.Request, endpoint string, choices []C,
+	end func([]C, []string, []outcome), whole func([]C, []string, []outcome) any) {
+	jobs := make([]*job, len(choices))
+	sinks := make([]sink, len(choices))
+	for i, c := range choices {
+		jobs[i], sinks[i] = c.base().j, c
+	}
+	var stream *sse
+	if jobs[0].req.Stream {
+		stream = newSSE(w)
+		defer stream.keepAlive(s.sseKeepAlive())()
+		for _, c := range choices {
+			c.base().stream = stream
+		}
+	}
+	outs := s.runAll(r.Context(), jobs, sinks)
+	finishes, ok := s.concludeAll(w, r, jobs, endpoint, outs, stream)
+	switch {
+	case !ok:
+	case stream != nil:
+		end(choices, finishes, outs)
+	default:
+		s.writeJSON(w, r, http.StatusOK, whole(choices, finishes, outs))
+	}
+}
+
 // runAll runs the jobs of one request's choices together (the Batcher
 // puts them in the same forward passes); when one fails the others stop.
 func (s *Server) runAll(ctx context.Context, jobs []*job, sinks []sink) []outcome {

@@ -192,11 +192,17 @@ func benchBatch(b *testing.B, n, bits int) {
 }
 
 func runBatch(b *testing.B, pool *Pool, layers []benchLayer, head *Matrix, n int) {
+	runLayers(b, pool, layers, head, n, n)
+}
+
+// runLayers times every linear layer for n vectors, then the head for
+// headRows of them (n in a decode step, 1 after a prefill).
+func runLayers(b *testing.B, pool *Pool, layers []benchLayer, head *Matrix, n, headRows int) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	x := randVec(rng, n*4864)
 	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
 	o, g, u := make([]float32, n*896), make([]float32, n*4864), make([]float32, n*4864)
-	logits := make([]float32, n*151936)
+	logits := make([]float32, headRows*151936)
 	cpu0 := processCPU()
 	for b.Loop() {
 		for _, l := range layers {
@@ -205,7 +211,7 @@ func runBatch(b *testing.B, pool *Pool, layers []benchLayer, head *Matrix, n int
 			MatMulFused(pool, []*Matrix{l.gate, l.up}, [][]float32{g, u}, x, n)
 			MatMul(pool, l.down, o, x, n)
 		}
-		MatMul(pool, head, logits, x, n)
+		MatMul(pool, head, logits, x, headRows)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 	b.ReportMetric(float64(n)*float64(b.N)/(processCPU()-cpu0).Seconds(), "tok/cpu-s")
@@ -227,23 +233,7 @@ func benchPrefill(b *testing.B, n, bits int) {
 	pool := NewPool(0)
 	defer pool.Close()
 	packAll(pool, layers, head)
-	rng := rand.New(rand.NewPCG(2, 2))
-	x := randVec(rng, n*4864)
-	q, k, v := make([]float32, n*896), make([]float32, n*128), make([]float32, n*128)
-	o, g, u := make([]float32, n*896), make([]float32, n*4864), make([]float32, n*4864)
-	logits := make([]float32, 151936)
-	cpu0 := processCPU()
-	for b.Loop() {
-		for _, l := range layers {
-			MatMulFused(pool, []*Matrix{l.q, l.k, l.v}, [][]float32{q, k, v}, x, n)
-			MatMul(pool, l.o, o, x, n)
-			MatMulFused(pool, []*Matrix{l.gate, l.up}, [][]float32{g, u}, x, n)
-			MatMul(pool, l.down, o, x, n)
-		}
-		MatMul(pool, head, logits, x, 1)
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
-	b.ReportMetric(float64(n)*float64(b.N)/(processCPU()-cpu0).Seconds(), "tok/cpu-s")
+	runLayers(b, pool, layers, head, n, 1)
 }
 
 // threadCPU is the CPU time of the calling OS thread: on a machine shared

@@ -609,14 +609,7 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 			pp := unsafe.Pointer(&pn.data[r0/panelRows*pn.pstride])
 			for g := 0; g < ng; g++ {
 				gp := unsafe.Add(pp, g*pn.gstride)
-				var sw, bw f32x8
-				if pn.f32 {
-					sw = archsimd.LoadUint8x32((*[32]uint8)(gp)).AsFloat32x8()
-					bw = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(gp, sb))).AsFloat32x8()
-				} else {
-					sw = archsimd.LoadUint8x16((*[16]uint8)(gp)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-					bw = archsimd.LoadUint8x16((*[16]uint8)(unsafe.Add(gp, sb))).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-				}
+				sw, bw := pn.groupScales(gp, sixt)
 				wp := unsafe.Add(gp, 2*sb)
 				for bb := 0; bb < bpg; bb++ {
 					blk := g*bpg + bb
@@ -670,6 +663,18 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
 }
 
+// groupScales loads the 8 scales and 8 biases at the start of a panel
+// group (gp) as float32; sixt holds the shift counts 16 (bf16 to float32).
+func (pn *panels) groupScales(gp unsafe.Pointer, sixt archsimd.Uint32x8) (sw, bw f32x8) {
+	sb := pn.scaleBytes()
+	if pn.f32 {
+		return archsimd.LoadUint8x32((*[32]uint8)(gp)).AsFloat32x8(),
+			archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(gp, sb))).AsFloat32x8()
+	}
+	return archsimd.LoadUint8x16((*[16]uint8)(gp)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8(),
+		archsimd.LoadUint8x16((*[16]uint8)(unsafe.Add(gp, sb))).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
+}
+
 // panel4One is panel4SIMD for one vector (a decode step): the panel's
 // accumulator stays in a register across its blocks instead of going
 // through memory, where the store and reload sat on the chain of
@@ -692,14 +697,7 @@ func panel4One(m *Matrix, pn *panels, a *actQ, out []float32, lo, hi int) {
 		pp := unsafe.Pointer(&pn.data[r0/panelRows*pn.pstride])
 		for g := 0; g < ng; g++ {
 			gp := unsafe.Add(pp, g*pn.gstride)
-			var sw, bw f32x8
-			if pn.f32 {
-				sw = archsimd.LoadUint8x32((*[32]uint8)(gp)).AsFloat32x8()
-				bw = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(gp, sb))).AsFloat32x8()
-			} else {
-				sw = archsimd.LoadUint8x16((*[16]uint8)(gp)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-				bw = archsimd.LoadUint8x16((*[16]uint8)(unsafe.Add(gp, sb))).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-			}
+			sw, bw := pn.groupScales(gp, sixt)
 			wp := unsafe.Add(gp, 2*sb)
 			for bb := 0; bb < bpg; bb++ {
 				blk := g*bpg + bb
