@@ -194,3 +194,16 @@ func (r *Rope) ApplyHeads(x []float32, heads, stride, pos int) {
 		}
 	}
 }
+
+// Argmax returns the index of the first largest value of x (greedy
+// decoding in tests and benchmarks; the sampler has its own, which also
+// cleans NaN and infinities). x must not be empty.
+func Argmax(x []float32) int32 {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return int32(best)
+}

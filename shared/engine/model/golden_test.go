@@ -134,7 +134,7 @@ func TestGoldenLogits(t *testing.T) {
 					t.Fatal(err)
 				}
 				for step, want := range seq.Greedy {
-					got := argmax(logits[0])
+					got := kernels.Argmax(logits[0])
 					if got != want {
 						if seq.GreedyMargin[step] < tieMargin {
 							break // a tie in the reference: either answer is right
@@ -154,14 +154,4 @@ func TestGoldenLogits(t *testing.T) {
 			t.Errorf("test model %s has no golden file", s.Name)
 		}
 	}
-}
-
-func argmax(x []float32) int32 {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return int32(best)
 }

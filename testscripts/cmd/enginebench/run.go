@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mlxk/mlxk/shared/engine"
+	"github.com/mlxk/mlxk/shared/engine/kernels"
 )
 
 // result is one engine's figures; bench/engine/llama.mjs prints the same
@@ -69,7 +70,7 @@ func runMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	_ = argmax(logits[0])
+	_ = kernels.Argmax(logits[0])
 	res.TTFTms = float64(time.Since(t0).Microseconds()) / 1e3
 	// The same once more: the first run also paid for mapping the weight
 	// pages into the process (the engine maps them lazily).
@@ -77,7 +78,7 @@ func runMain(args []string) error {
 	if logits, err = m.Forward(ctx, []engine.Step{{Seq: m.NewSequence(), Tokens: toks[:32]}}); err != nil {
 		return err
 	}
-	_ = argmax(logits[0])
+	_ = kernels.Argmax(logits[0])
 	res.TTFTWarmms = float64(time.Since(t0).Microseconds()) / 1e3
 
 	if *profile != "" {
@@ -132,7 +133,7 @@ func decode(ctx context.Context, m engine.Model, seq engine.Sequence, logits []f
 	t0 := time.Now()
 	var prev [][]float32
 	for i := 0; i < n; i++ {
-		tok := argmax(logits)
+		tok := kernels.Argmax(logits)
 		if r, ok := m.(engine.Recycler); ok && prev != nil {
 			r.Recycle(prev) // as engine.Generate does
 		}
@@ -154,16 +155,6 @@ func tokenIDs(n, vocab int) []int32 {
 		out[i] = int32(x>>8) % int32(vocab)
 	}
 	return out
-}
-
-func argmax(x []float32) int32 {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return int32(best)
 }
 
 // peakRSSMB reads the high-water mark of the resident set (VmHWM), which
