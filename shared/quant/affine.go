@@ -107,10 +107,11 @@ func quantizeGroup(q []uint8, x []float32, bits int) (scale, bias float32) {
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 
-// dequant is one element: s·q + b with the product rounded to float32
-// before the addition (no fused multiply-add), as MLX's dequantize computes
-// multiply and add as separate float32 operations.
-func dequant(s, b float32, q uint32) float32 {
+// Value is one dequantized element: s·q + b with the product rounded to
+// float32 before the addition (no fused multiply-add, which Go may emit on
+// arm64 for a plain s*q + b), as MLX's dequantize computes multiply and
+// add as separate float32 operations.
+func Value(s, b float32, q uint32) float32 {
 	return float32(s*float32(q)) + b
 }
 
@@ -138,7 +139,7 @@ func DequantizeRow(dst []float32, row []uint32, scales, biases []float32, groupS
 	checkRow("DequantizeRow", len(dst), 4*len(row), len(scales), len(biases), groupSize, bits)
 	for k := range dst {
 		g := k / groupSize
-		dst[k] = dequant(scales[g], biases[g], ElemWords(row, k, bits))
+		dst[k] = Value(scales[g], biases[g], ElemWords(row, k, bits))
 	}
 }
 
@@ -148,7 +149,7 @@ func DequantizeRowBytes(dst []float32, row []byte, scales, biases []float32, gro
 	checkRow("DequantizeRowBytes", len(dst), len(row), len(scales), len(biases), groupSize, bits)
 	for k := range dst {
 		g := k / groupSize
-		dst[k] = dequant(scales[g], biases[g], Elem(row, k, bits))
+		dst[k] = Value(scales[g], biases[g], Elem(row, k, bits))
 	}
 }
 

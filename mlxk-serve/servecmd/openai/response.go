@@ -126,7 +126,7 @@ type Completion struct {
 	Usage   *Usage             `json:"usage,omitempty"`
 }
 
-// CompletionChoice is the one choice of a text completion.
+// CompletionChoice is one choice of a text completion.
 type CompletionChoice struct {
 	Text         string              `json:"text"`
 	Index        int                 `json:"index"`

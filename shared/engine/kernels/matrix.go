@@ -159,16 +159,16 @@ func (m *Matrix) Row(dst []float32, r int) {
 			switch m.Bits {
 			case 4:
 				for j, v := range row[g*G/2 : (g+1)*G/2] {
-					d[2*j] = s*float32(v&15) + b
-					d[2*j+1] = s*float32(v>>4) + b
+					d[2*j] = quant.Value(s, b, uint32(v&15))
+					d[2*j+1] = quant.Value(s, b, uint32(v>>4))
 				}
 			case 8:
 				for j, v := range row[g*G : (g+1)*G] {
-					d[j] = s*float32(v) + b
+					d[j] = quant.Value(s, b, uint32(v))
 				}
 			default:
 				for k := range d {
-					d[k] = s*float32(quant.Elem(row, g*G+k, m.Bits)) + b
+					d[k] = quant.Value(s, b, quant.Elem(row, g*G+k, m.Bits))
 				}
 			}
 		}

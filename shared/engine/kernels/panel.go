@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/mlxk/mlxk/shared/quant"
 )
 
 // Panels: 4-bit weights repacked so the AVX2 kernel never reduces across
@@ -218,7 +220,7 @@ func (m *Matrix) rowFromPanels(pn *panels, dst []float32, r int) {
 			for k := 0; k < 8; k++ {
 				for i := 0; i < 4; i++ {
 					v := bd[32*(k/2)+4*j+i] >> (4 * (k % 2)) & 15
-					d[4*k+i] = s*float32(v) + b
+					d[4*k+i] = quant.Value(s, b, uint32(v))
 				}
 			}
 		}
