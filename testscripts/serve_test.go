@@ -2,7 +2,6 @@ package testscripts
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"github.com/mlxk/mlxk/testscripts/live"
@@ -169,19 +168,13 @@ func serveStart(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return
 	}
-	var env struct {
-		Status string `json:"status"`
-		Data   struct {
-			Port int    `json:"port"`
-			URL  string `json:"url"`
-		} `json:"data"`
+	port, url, err := live.ParseStartup([]byte(rec))
+	if err != nil {
+		ts.Fatalf("serve start: %v", err)
 	}
-	if err := json.Unmarshal([]byte(rec), &env); err != nil || env.Status != "success" || env.Data.Port == 0 {
-		ts.Fatalf("serve start: bad startup record %q (%v)", rec, err)
-	}
-	p.port = env.Data.Port
+	p.port = port
 	scriptServers.Store(ts, p)
-	ts.Setenv("SERVE_URL", env.Data.URL)
+	ts.Setenv("SERVE_URL", url)
 	ts.Setenv("SERVE_PORT", strconv.Itoa(p.port))
 }
 

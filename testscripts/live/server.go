@@ -96,18 +96,11 @@ func StartServer(ctx context.Context, t Tool, model string, to ServerTimeouts) (
 			return fail("closed its stdout without a startup record")
 		}
 	}
-	var env struct {
-		Status string `json:"status"`
-		Data   struct {
-			Port int    `json:"port"`
-			URL  string `json:"url"`
-		} `json:"data"`
+	port, url, err := ParseStartup(line)
+	if err != nil {
+		return fail("%v", err)
 	}
-	if err := json.Unmarshal(bytes.TrimSpace(line), &env); err != nil || env.Status != "success" || env.Data.Port == 0 {
-		return fail("startup record %q is not a success envelope with a port", clip(string(line), 300))
-	}
-	s.Port = env.Data.Port
-	s.BaseURL = env.Data.URL
+	s.Port, s.BaseURL = port, url
 	s.HTTP = &http.Client{Timeout: 10 * time.Minute}
 	for {
 		var h struct {
@@ -131,6 +124,22 @@ func StartServer(ctx context.Context, t Tool, model string, to ServerTimeouts) (
 	}
 	s.Ready = time.Since(start)
 	return s, nil
+}
+
+// ParseStartup reads the record `mlxk serve --json` prints once its port
+// is bound: a success envelope with the port and URL.
+func ParseStartup(line []byte) (port int, url string, err error) {
+	var env struct {
+		Status string `json:"status"`
+		Data   struct {
+			Port int    `json:"port"`
+			URL  string `json:"url"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(line), &env); err != nil || env.Status != "success" || env.Data.Port == 0 {
+		return 0, "", fmt.Errorf("startup record %q is not a success envelope with a port (%v)", clip(string(line), 300), err)
+	}
+	return env.Data.Port, env.Data.URL, nil
 }
 
 // Stop sends SIGTERM, waits for the process to exit (SIGKILL after the
