@@ -149,6 +149,10 @@ func checkAgree(t *testing.T, rng *rand.Rand, s shape) {
 	}
 	assertClose(t, "block sums", a.s, b.s, 1e-6)
 	assertClose(t, "panel block sums", a.ps, b.ps, 1e-6)
+	// The row kernels: 8-bit SIMD against portable. For 4 bits the SIMD
+	// set keeps the portable row kernel only as a fallback (its products
+	// go through the panel kernel, checked below), so there this compares
+	// the portable kernel over two row ranges with itself over all rows.
 	kb, kg := best.affine8, gen.affine8
 	if s.bits == 4 {
 		kb, kg = best.affine4, gen.affine4

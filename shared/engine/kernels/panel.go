@@ -227,5 +227,3 @@ func (m *Matrix) rowFromPanels(pn *panels, dst []float32, r int) {
 	}
 	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
 }
-
-func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

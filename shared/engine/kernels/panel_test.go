@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // TestInterleaveNibbles checks the shuffle against its definition: byte i
@@ -114,3 +115,5 @@ func inside(b, in []byte) bool {
 func offsetIn(b, in []byte) int {
 	return int(uintptrOf(b) - uintptrOf(in))
 }
+
+func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
