@@ -5,7 +5,8 @@
 # byte-level tokenizer over its 151,936-token vocabulary is added here).
 # For each client count it reports aggregate decode throughput (generated
 # tokens over wall time, all clients together), time to first token (p50,
-# p99) and per-request decode speed; then the 8-client/1-client ratio,
+# p99), per-request decode speed and the server's CPU time per generated
+# token (prompt tokens included; Linux); then the 8-client/1-client ratio,
 # which continuous batching should lift to 3x or more. Prompts are random
 # token ids, different for every request, so the prefix cache never helps.
 #
@@ -64,9 +65,24 @@ done
 # Warm up (page the weights in), then measure.
 node bench/serve.mjs run "$url" "$name" 1 1 "$prompt" 8 "$vocab" 99 >/dev/null
 : >"$out/results.jsonl"
+# The server's CPU time (user+system) per run, from /proc where there is
+# one: on a machine shared with other work, CPU time per token moves much
+# less than wall time does.
+cpu_ticks() { awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo -1; }
+ticks=$(getconf CLK_TCK 2>/dev/null || echo 100)
 for c in $clients; do
 	echo "== $c client(s)" >&2
-	node bench/serve.mjs run "$url" "$name" "$c" "$requests" "$prompt" "$gen" "$vocab" "$c" | tee -a "$out/results.jsonl" >&2
+	c0=$(cpu_ticks)
+	line=$(node bench/serve.mjs run "$url" "$name" "$c" "$requests" "$prompt" "$gen" "$vocab" "$c")
+	c1=$(cpu_ticks)
+	node -e '
+const r = JSON.parse(process.argv[1]);
+const [c0, c1, hz] = process.argv.slice(2).map(Number);
+if (c0 >= 0 && c1 >= 0) {
+  r.server_cpu_s = +((c1 - c0) / hz).toFixed(2);
+  r.server_cpu_ms_per_token = +((1000 * (c1 - c0)) / hz / r.tokens).toFixed(2);
+}
+console.log(JSON.stringify(r));' "$line" "$c0" "$c1" "$ticks" | tee -a "$out/results.jsonl" >&2
 done
 curl -fs "$url/metrics" >"$out/metrics.txt" || true
 
@@ -77,12 +93,13 @@ const rows = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.pa
 const r0 = rows[0];
 console.log(`mlxk-serve, qwen2.5-0.5b 4-bit (random weights), ${threads} threads, --parallel ${parallel}; ` +
   `prompt ${r0.prompt_tokens} tokens, ${r0.max_tokens} generated per request, streamed`);
-console.log("clients  requests  tokens  wall s  aggregate tok/s  vs 1 client  TTFT p50 ms  TTFT p99 ms  per-request tok/s");
+console.log("clients  requests  tokens  wall s  aggregate tok/s  vs 1 client  TTFT p50 ms  TTFT p99 ms  per-request tok/s  server CPU ms/token");
 const base = rows.find((r) => r.clients === 1)?.aggregate_tok_s;
 for (const r of rows) {
   const ratio = base ? (r.aggregate_tok_s / base).toFixed(2) + "x" : "-";
   console.log(`${String(r.clients).padStart(7)}  ${String(r.requests).padStart(8)}  ${String(r.tokens).padStart(6)}  ` +
     `${r.wall_s.toFixed(1).padStart(6)}  ${r.aggregate_tok_s.toFixed(1).padStart(15)}  ${ratio.padStart(11)}  ` +
-    `${r.ttft_p50_ms.toFixed(0).padStart(11)}  ${r.ttft_p99_ms.toFixed(0).padStart(11)}  ${r.per_request_decode_tok_s.toFixed(1).padStart(17)}`);
+    `${r.ttft_p50_ms.toFixed(0).padStart(11)}  ${r.ttft_p99_ms.toFixed(0).padStart(11)}  ${r.per_request_decode_tok_s.toFixed(1).padStart(17)}  ` +
+    `${(r.server_cpu_ms_per_token?.toFixed(1) ?? "-").padStart(19)}`);
 }
 EOF
