@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // ErrInvalid is matched (errors.Is) by every error about unsupported
@@ -163,20 +164,7 @@ func Unpack(dst []uint8, src []uint32, bits int) {
 	if PackedWords(len(dst), bits) > len(src) {
 		panic(fmt.Sprintf("quant.Unpack: %d words cannot hold %d codes of %d bits", len(src), len(dst), bits))
 	}
-	mask := uint64(1)<<uint(bits) - 1
-	var acc uint64
-	var n uint
-	w := 0
-	for i := range dst {
-		if n < uint(bits) {
-			acc |= uint64(src[w]) << n
-			w++
-			n += 32
-		}
-		dst[i] = uint8(acc & mask)
-		acc >>= uint(bits)
-		n -= uint(bits)
-	}
+	unpackStream(dst, src, bits)
 }
 
 // UnpackBytes is Unpack over little-endian bytes (no alignment needed);
@@ -185,15 +173,23 @@ func UnpackBytes(dst []uint8, src []byte, bits int) {
 	if (len(dst)*bits+7)/8 > len(src) {
 		panic(fmt.Sprintf("quant.UnpackBytes: %d bytes cannot hold %d codes of %d bits", len(src), len(dst), bits))
 	}
-	mask := uint32(1)<<uint(bits) - 1
-	var acc uint32
+	unpackStream(dst, src, bits)
+}
+
+// unpackStream reads len(dst) codes of bits from an LSB-first stream of
+// 8- or 32-bit units: the same stream either way on a little-endian
+// layout.
+func unpackStream[U uint8 | uint32](dst []uint8, src []U, bits int) {
+	width := uint(unsafe.Sizeof(U(0)) * 8)
+	mask := uint64(1)<<uint(bits) - 1
+	var acc uint64
 	var n uint
-	b := 0
+	w := 0
 	for i := range dst {
 		if n < uint(bits) {
-			acc |= uint32(src[b]) << n
-			b++
-			n += 8
+			acc |= uint64(src[w]) << n
+			w++
+			n += width
 		}
 		dst[i] = uint8(acc & mask)
 		acc >>= uint(bits)

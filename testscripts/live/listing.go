@@ -33,27 +33,43 @@ const maxListLine = 1 << 20
 // ParseList reads the JSON lines of `mlxk list --jsonl`: one model object
 // per non-blank line, each with at least a name.
 func ParseList(r io.Reader) ([]Model, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxListLine)
 	var out []Model
+	err := eachJSONLine(r, maxListLine, func(n int, line []byte) error {
+		var m Model
+		if err := json.Unmarshal(line, &m); err != nil {
+			return fmt.Errorf("%w: line %d: %v", ErrListing, n, err)
+		}
+		if m.Name == "" {
+			return fmt.Errorf("%w: line %d has no model name", ErrListing, n)
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, ErrListing) {
+			err = fmt.Errorf("%w: %v", ErrListing, err)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachJSONLine calls fn with every non-blank line of r (trimmed) and its
+// 1-based number, lines up to maxLine bytes; it stops at fn's first error.
+// A read error comes back as it is.
+func eachJSONLine(r io.Reader, maxLine int, fn func(n int, line []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
-		var m Model
-		if err := json.Unmarshal(line, &m); err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrListing, n, err)
+		if err := fn(n, line); err != nil {
+			return err
 		}
-		if m.Name == "" {
-			return nil, fmt.Errorf("%w: line %d has no model name", ErrListing, n)
-		}
-		out = append(out, m)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrListing, err)
-	}
-	return out, nil
+	return sc.Err()
 }
 
 // HasCapability reports whether the model lists capability c.

@@ -170,27 +170,25 @@ var ErrReport = errors.New("bad report line")
 
 // ReadReport reads the records of a JSON-lines report.
 func ReadReport(rd io.Reader) ([]Record, error) {
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	var out []Record
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
+	err := eachJSONLine(rd, 4<<20, func(n int, line []byte) error {
 		var rec Record
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&rec); err != nil {
-			return nil, fmt.Errorf("%w %d: %v", ErrReport, n, err)
+			return fmt.Errorf("%w %d: %v", ErrReport, n, err)
 		}
 		if rec.SchemaVersion == "" || rec.Model.Name == "" || rec.Test == "" {
-			return nil, fmt.Errorf("%w %d: schema_version, model.name and test are required", ErrReport, n)
+			return fmt.Errorf("%w %d: schema_version, model.name and test are required", ErrReport, n)
 		}
 		out = append(out, rec)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrReport, err)
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, ErrReport) {
+			err = fmt.Errorf("%w: %v", ErrReport, err)
+		}
+		return nil, err
 	}
 	return out, nil
 }

@@ -127,20 +127,10 @@ func siluMulFast(gate, up []float32) bool {
 	}
 	var v vmath
 	v.init()
-	up = up[:len(gate)]
-	n := len(gate)
 	neg := archsimd.BroadcastFloat32x8(-1)
-	f := func(g, u f32x8) f32x8 {
+	gatedInPlace(gate, up, func(g, u f32x8) f32x8 {
 		return g.Div(v.one.Add(v.exp(g.Mul(neg)))).Mul(u)
-	}
-	full := n &^ 7
-	for i := 0; i < full; i += 8 {
-		f(archsimd.LoadFloat32x8Slice(gate[i:]), archsimd.LoadFloat32x8Slice(up[i:])).StoreSlice(gate[i:])
-	}
-	if full < n {
-		storePart(gate[full:], f(loadPart(gate[full:]), loadPart(up[full:])))
-	}
-	archsimd.ClearAVXUpperBits()
+	})
 	return true
 }
 
@@ -150,16 +140,22 @@ func geluTanhMulFast(gate, up []float32) bool {
 	}
 	var v vmath
 	v.init()
-	up = up[:len(gate)]
-	n := len(gate)
 	c2 := archsimd.BroadcastFloat32x8(2 * 0.7978845608028654) // 2·sqrt(2/pi)
 	c3 := archsimd.BroadcastFloat32x8(0.044715)
-	f := func(x, u f32x8) f32x8 {
+	gatedInPlace(gate, up, func(x, u f32x8) f32x8 {
 		// tanh(y) = 1 - 2/(e^{2y}+1); 0.5·x·(1+tanh(y)) = x - x/(e^{2y}+1)
 		y2 := x.Mul(x).MulAdd(c3, v.one).Mul(x).Mul(c2)
 		e := v.exp(y2)
 		return x.Sub(x.Div(e.Add(v.one))).Mul(u)
-	}
+	})
+	return true
+}
+
+// gatedInPlace sets gate[i] = f(gate[i], up[i]) eight lanes at a time,
+// the tail through a partial load and store.
+func gatedInPlace(gate, up []float32, f func(g, u f32x8) f32x8) {
+	up = up[:len(gate)]
+	n := len(gate)
 	full := n &^ 7
 	for i := 0; i < full; i += 8 {
 		f(archsimd.LoadFloat32x8Slice(gate[i:]), archsimd.LoadFloat32x8Slice(up[i:])).StoreSlice(gate[i:])
@@ -168,7 +164,6 @@ func geluTanhMulFast(gate, up []float32) bool {
 		storePart(gate[full:], f(loadPart(gate[full:]), loadPart(up[full:])))
 	}
 	archsimd.ClearAVXUpperBits()
-	return true
 }
 
 func rmsNormFast(out, x, w []float32, eps float32, plusOne bool) bool {
