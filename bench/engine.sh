@@ -56,7 +56,7 @@ for s in $shapes; do
 	[[ -f "$dir/config.json" ]] || "$out/enginebench" gen -shape "$s" -out "$dir"
 	[[ -f "$gguf" ]] || "$out/enginebench" gguf -in "$dir" -out "$gguf"
 	echo "== $s: Go engine" >&2
-	measure "$s" "$out/enginebench" run -dir "$dir" -threads "$threads" -prompt "$prompt" -gen "$gen" -reps "$reps" -chunk "$chunk" >>"$out/results.jsonl"
+	measure "$s" "$out/enginebench" run -dir "$dir" -threads "$threads" -prompt "$prompt" -gen "$gen" -reps "$reps" -chunk "$chunk" -batch 0 >>"$out/results.jsonl"
 	echo "== $s: llama.cpp" >&2
 	measure "$s" node bench/engine/llama.mjs "$gguf" "$threads" "$prompt" "$gen" "$reps" 2>/dev/null >>"$out/results.jsonl"
 done

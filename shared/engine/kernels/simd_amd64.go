@@ -32,6 +32,10 @@ func simdKernels() *kernelSet {
 	if !simdOK() {
 		return nil
 	}
+	panelK.low4 = archsimd.BroadcastUint8x32(0x0f)
+	panelK.four = archsimd.BroadcastUint32x8(4)
+	panelK.sixt = archsimd.BroadcastUint32x8(16)
+	panelK.ones = archsimd.BroadcastInt16x16(1)
 	k := genericKernels()
 	k.panel4 = panel4SIMD
 	k.affine8 = affine8RowsSIMD
@@ -575,8 +579,10 @@ const panelActBytes = 24 << 10
 
 // panel4SIMD computes out[t][r] for rows [lo,hi) (lo a multiple of 8) of
 // a 4-bit matrix in panel layout and all n vectors of a (see panel.go).
-// Loops, outermost first: blocks of panelTokens vectors, panels of 8
-// rows, groups, 32-column blocks, vectors. A block's 8 weight vectors are
+// Loops, outermost first: passes over up to panelTokens vectors (all of
+// the same size: 8 vectors as 4+4, not 6+2, so no pass unpacks the
+// weights for only a few vectors), panels of 8 rows (panelVectors),
+// groups, 32-column blocks, vectors. A block's 8 weight vectors are
 // unpacked into registers once and used for every vector; per vector the
 // block costs 8 in-lane shuffles (the activations' columns c..c+3 in every
 // lane), 8 VPMADDUBSW whose int16 sums (at most 8·2·15·127 = 30480) add
@@ -592,67 +598,14 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 	}
 	var accBuf [panelTokens*32 + 32]byte // on the stack: no garbage per call
 	acc := alignVecs(accBuf[:], panelTokens)
-	G := m.GroupSize
-	ng, bpg := m.Cols/G, G/32
-	sb := pn.scaleBytes()
-	tstride := a.units * 64 // bytes of pq per vector
-	fstride := a.units * 32 // bytes of pd (and ps) per vector
-	low4 := archsimd.BroadcastUint8x32(0x0f)
-	four := archsimd.BroadcastUint32x8(4)
-	sixt := archsimd.BroadcastUint32x8(16)
-	ones := archsimd.BroadcastInt16x16(1)
 	tile := max(4, min(panelTokens, panelActBytes/(128*a.units)))
+	passes := (n + tile - 1) / tile
+	tile = (n + passes - 1) / passes
 	for t0 := 0; t0 < n; t0 += tile {
 		nt := min(tile, n-t0)
 		for r0 := lo; r0 < hi; r0 += panelRows {
 			zeroVecs(acc[:nt])
-			pp := unsafe.Pointer(&pn.data[r0/panelRows*pn.pstride])
-			for g := 0; g < ng; g++ {
-				gp := unsafe.Add(pp, g*pn.gstride)
-				sw, bw := pn.groupScales(gp, sixt)
-				wp := unsafe.Add(gp, 2*sb)
-				for bb := 0; bb < bpg; bb++ {
-					blk := g*bpg + bb
-					w := archsimd.LoadUint8x32((*[32]uint8)(wp))
-					w0, w1 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-					w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 32)))
-					w2, w3 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-					w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 64)))
-					w4, w5 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-					w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 96)))
-					w6, w7 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
-					// Running pointers, so the loads take displacements.
-					xp := unsafe.Pointer(&a.pq[t0*tstride+blk*64])
-					dp := unsafe.Pointer(&a.pd[(t0*a.units+blk)*8])
-					sp := unsafe.Pointer(&a.ps[(t0*a.units+blk)*8])
-					ap := unsafe.Pointer(&acc[0])
-					for t := 0; t < nt; t++ {
-						xa := archsimd.LoadInt32x8((*[8]int32)(xp))
-						xb := archsimd.LoadInt32x8((*[8]int32)(unsafe.Add(xp, 32)))
-						s01 := w0.DotProductPairsSaturated(xa.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
-							Add(w1.DotProductPairsSaturated(xa.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
-						s23 := w2.DotProductPairsSaturated(xa.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
-							Add(w3.DotProductPairsSaturated(xa.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
-						s45 := w4.DotProductPairsSaturated(xb.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
-							Add(w5.DotProductPairsSaturated(xb.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
-						s67 := w6.DotProductPairsSaturated(xb.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
-							Add(w7.DotProductPairsSaturated(xb.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
-						s := s01.Add(s23).Add(s45.Add(s67)).DotProductPairs(ones)
-						d := archsimd.LoadFloat32x8((*[8]float32)(dp))
-						u := archsimd.LoadFloat32x8((*[8]float32)(sp))
-						av := (*f32x8)(ap)
-						*av = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), *av))
-						if t == nt-1 {
-							break // no pointer may move past the end of its slice
-						}
-						xp = unsafe.Add(xp, tstride)
-						dp = unsafe.Add(dp, fstride)
-						sp = unsafe.Add(sp, fstride)
-						ap = unsafe.Add(ap, 32)
-					}
-					wp = unsafe.Add(wp, 128)
-				}
-			}
+			panelVectors(m, pn, a, acc[:nt], r0/panelRows, t0)
 			nr := min(panelRows, hi-r0)
 			for t := 0; t < nt; t++ {
 				storeRows(out[(t0+t)*m.Rows+r0:], acc[t], nr)
@@ -661,6 +614,90 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 	}
 	archsimd.ClearAVXUpperBits()
 	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
+}
+
+// panelVectors adds panel p's products with vectors t0.. of a to acc
+// (one accumulator per vector). It is a function of its own so the
+// register allocator sees one loop nest with few live values: inlined
+// into panel4SIMD, the constants and counters of the outer loops crowded
+// the vector loop, which then reloaded weights, constants and its own
+// counter from the stack on every vector.
+//
+//go:noinline
+func panelVectors(m *Matrix, pn *panels, a *actQ, acc []f32x8, p, t0 int) {
+	G := m.GroupSize
+	ng, bpg := m.Cols/G, G/32
+	sb := pn.scaleBytes()
+	tstride := a.units * 64 // bytes of pq per vector
+	fstride := a.units * 32 // bytes of pd (and ps) per vector
+	nt := len(acc)
+	// The group's scales and biases, and the ones of VPMADDWD, in memory:
+	// the vector loop loads them (see panelK).
+	var cbuf [4 * 32]byte
+	cst := unsafe.Pointer(&alignVecs(cbuf[:], 3)[0])
+	*(*archsimd.Int16x16)(cst) = panelK.ones
+	pp := unsafe.Pointer(&pn.data[p*pn.pstride])
+	for g := 0; g < ng; g++ {
+		gp := unsafe.Add(pp, g*pn.gstride)
+		sw, bw := pn.groupScales(gp, panelK.sixt)
+		*(*f32x8)(unsafe.Add(cst, 32)) = sw
+		*(*f32x8)(unsafe.Add(cst, 64)) = bw
+		wp := unsafe.Add(gp, 2*sb)
+		for bb := 0; bb < bpg; bb++ {
+			blk := g*bpg + bb
+			low4, four := panelK.low4, panelK.four
+			w := archsimd.LoadUint8x32((*[32]uint8)(wp))
+			w0, w1 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+			w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 32)))
+			w2, w3 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+			w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 64)))
+			w4, w5 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+			w = archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(wp, 96)))
+			w6, w7 := w.And(low4), w.AsUint32x8().ShiftRight(four).AsUint8x32().And(low4)
+			// Running pointers, so the loads take displacements; none
+			// moves past its slice (the loop ends before the last step).
+			xp := unsafe.Pointer(&a.pq[t0*tstride+blk*64])
+			dp := unsafe.Pointer(&a.pd[(t0*a.units+blk)*8])
+			sp := unsafe.Pointer(&a.ps[(t0*a.units+blk)*8])
+			ap := unsafe.Pointer(&acc[0])
+			for t := nt; ; {
+				xa := archsimd.LoadInt32x8((*[8]int32)(xp))
+				xb := archsimd.LoadInt32x8((*[8]int32)(unsafe.Add(xp, 32)))
+				s01 := w0.DotProductPairsSaturated(xa.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
+					Add(w1.DotProductPairsSaturated(xa.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
+				s23 := w2.DotProductPairsSaturated(xa.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
+					Add(w3.DotProductPairsSaturated(xa.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
+				s45 := w4.DotProductPairsSaturated(xb.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32()).
+					Add(w5.DotProductPairsSaturated(xb.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32()))
+				s67 := w6.DotProductPairsSaturated(xb.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32()).
+					Add(w7.DotProductPairsSaturated(xb.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32()))
+				s := s01.Add(s23).Add(s45.Add(s67)).DotProductPairs(*(*archsimd.Int16x16)(cst))
+				d := archsimd.LoadFloat32x8((*[8]float32)(dp))
+				u := archsimd.LoadFloat32x8((*[8]float32)(sp))
+				sw := *(*f32x8)(unsafe.Add(cst, 32))
+				bw := *(*f32x8)(unsafe.Add(cst, 64))
+				av := (*f32x8)(ap)
+				*av = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), *av))
+				if t--; t == 0 {
+					break
+				}
+				xp = unsafe.Add(xp, tstride)
+				dp = unsafe.Add(dp, fstride)
+				sp = unsafe.Add(sp, fstride)
+				ap = unsafe.Add(ap, 32)
+			}
+			wp = unsafe.Add(wp, 128)
+		}
+	}
+}
+
+// panelK holds the panel kernels' constants in memory, where the loops
+// load them: built once in registers they stayed live across the loops
+// and the register allocator spilled them.
+var panelK struct {
+	low4       archsimd.Uint8x32
+	four, sixt archsimd.Uint32x8
+	ones       archsimd.Int16x16
 }
 
 // groupScales loads the 8 scales and 8 biases at the start of a panel

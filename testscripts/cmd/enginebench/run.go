@@ -20,22 +20,29 @@ import (
 // result is one engine's figures; bench/engine/llama.mjs prints the same
 // fields for llama.cpp.
 type result struct {
-	Engine       string  `json:"engine"`
-	Model        string  `json:"model"`
-	Threads      int     `json:"threads"`
-	LoadS        float64 `json:"load_s"`
-	TTFTms       float64 `json:"ttft32_ms"`
-	TTFTWarmms   float64 `json:"ttft32_warm_ms"` // again, weights' pages already mapped
-	PrefillTokS  float64 `json:"prefill_tok_s"`
-	DecodeTokS   float64 `json:"decode_tok_s"`  // 128 tokens after the 512-token prompt
-	Decode0TokS  float64 `json:"decode0_tok_s"` // 128 tokens from an empty context (llama-bench tg128)
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
-	WeightMB     float64 `json:"weight_mb"`
-	KVMB         float64 `json:"kv_mb"`
-	PromptTokens int     `json:"prompt_tokens"`
-	Chunk        int     `json:"chunk,omitempty"`
-	GenTokens    int     `json:"gen_tokens"`
-	CPUs         float64 `json:"cpu_s"` // user+system CPU time of the process
+	Engine      string  `json:"engine"`
+	Model       string  `json:"model"`
+	Threads     int     `json:"threads"`
+	LoadS       float64 `json:"load_s"`
+	TTFTms      float64 `json:"ttft32_ms"`
+	TTFTWarmms  float64 `json:"ttft32_warm_ms"` // again, weights' pages already mapped
+	PrefillTokS float64 `json:"prefill_tok_s"`
+	DecodeTokS  float64 `json:"decode_tok_s"`  // 128 tokens after the 512-token prompt
+	Decode0TokS float64 `json:"decode0_tok_s"` // 128 tokens from an empty context (llama-bench tg128)
+	// Batch sequences decoding together, one token each per forward call
+	// (the server's continuous batching), after a 32-token prompt each:
+	// all sequences' tokens per second, and the same per CPU-second.
+	Batch          int     `json:"batch,omitempty"`
+	BatchTokS      float64 `json:"batch_decode_tok_s,omitempty"`
+	BatchCPUTokS   float64 `json:"batch_decode_tok_cpu_s,omitempty"`
+	Decode0CPUTokS float64 `json:"decode0_tok_cpu_s"` // decode0_tok_s per CPU-second
+	PeakRSSMB      float64 `json:"peak_rss_mb"`
+	WeightMB       float64 `json:"weight_mb"`
+	KVMB           float64 `json:"kv_mb"`
+	PromptTokens   int     `json:"prompt_tokens"`
+	Chunk          int     `json:"chunk,omitempty"`
+	GenTokens      int     `json:"gen_tokens"`
+	CPUs           float64 `json:"cpu_s"` // user+system CPU time of the process
 }
 
 func runMain(args []string) error {
@@ -47,6 +54,7 @@ func runMain(args []string) error {
 	gen := fs.Int("gen", 128, "generated tokens for the decode figures")
 	reps := fs.Int("reps", 2, "prefill repetitions (the best is reported)")
 	chunk := fs.Int("chunk", 512, "prefill chunk: prompt tokens per forward call, as engine.Generate's PrefillChunk")
+	batch := fs.Int("batch", 8, "sequences for the batched decode figure (0: skip it)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the prefill and decode runs")
 	fs.Parse(args)
 	runtime.GOMAXPROCS(max(*threads, 1))
@@ -118,15 +126,62 @@ func runMain(args []string) error {
 	if logits, err = m.Forward(ctx, []engine.Step{{Seq: seq, Tokens: toks[:1]}}); err != nil {
 		return err
 	}
+	cpu0 := processCPU()
 	if res.Decode0TokS, err = decode(ctx, m, seq, logits[0], *gen); err != nil {
 		return err
 	}
-	res.PeakRSSMB = peakRSSMB()
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		res.CPUs = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	res.Decode0CPUTokS = float64(*gen) / (processCPU() - cpu0).Seconds()
+	res.PeakRSSMB = peakRSSMB() // one sequence's, as llama.cpp's figure
+	if *batch > 0 {
+		res.Batch = *batch
+		if res.BatchTokS, res.BatchCPUTokS, err = decodeBatch(ctx, m, toks[:32], *batch, *gen); err != nil {
+			return err
+		}
 	}
+	res.CPUs = processCPU().Seconds()
 	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// processCPU is the user+system CPU time of the process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// decodeBatch reads the prompt into n sequences (each its own copy, in one
+// forward call), then decodes gen tokens greedily with all n stepping
+// together, and returns the tokens per second of all sequences, by wall
+// time and by CPU time.
+func decodeBatch(ctx context.Context, m engine.Model, prompt []int32, n, gen int) (wall, cpu float64, err error) {
+	seqs := make([]engine.Sequence, n)
+	steps := make([]engine.Step, n)
+	for i := range seqs {
+		seqs[i] = m.NewSequence()
+		steps[i] = engine.Step{Seq: seqs[i], Tokens: prompt}
+	}
+	out, err := m.Forward(ctx, steps)
+	if err != nil {
+		return 0, 0, err
+	}
+	next := make([][]int32, n)
+	t0, cpu0 := time.Now(), processCPU()
+	for g := 0; g < gen; g++ {
+		for i := range steps {
+			next[i] = append(next[i][:0], kernels.Argmax(out[i]))
+			steps[i] = engine.Step{Seq: seqs[i], Tokens: next[i]}
+		}
+		if r, ok := m.(engine.Recycler); ok {
+			r.Recycle(out)
+		}
+		if out, err = m.Forward(ctx, steps); err != nil {
+			return 0, 0, err
+		}
+	}
+	toks := float64(n * gen)
+	return toks / time.Since(t0).Seconds(), toks / (processCPU() - cpu0).Seconds(), nil
 }
 
 func decode(ctx context.Context, m engine.Model, seq engine.Sequence, logits []float32, n int) (float64, error) {
