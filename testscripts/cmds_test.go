@@ -24,6 +24,7 @@ import (
 	"github.com/mlxk/mlxk/shared/hubcache"
 
 	"github.com/mlxk/mlxk/shared/engine/testmodel"
+	"github.com/mlxk/mlxk/shared/tokenizer/tokentest"
 )
 
 // cmdMkcache lays a folder of the script out as a model in the hub cache,
@@ -436,6 +437,25 @@ func cmdShortSHA(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: shortsha COMMIT")
 	}
 	ts.Setenv("SHORT", args[0][:7])
+}
+
+// cmdMkTokenizer writes a byte-level tokenizer.json (every byte one token,
+// its id the byte) with special tokens in place of some bytes:
+// mktokenizer file [id=content...].
+func cmdMkTokenizer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: mktokenizer file [id=content...]")
+	}
+	var added []tokentest.Added
+	for _, a := range args[1:] {
+		id, content, ok := strings.Cut(a, "=")
+		n, err := strconv.Atoi(id)
+		if !ok || err != nil || n < 0 || n > 255 || content == "" {
+			ts.Fatalf("mktokenizer: %q is not id=content with an id in 0-255", a)
+		}
+		added = append(added, tokentest.Added{ID: n, Content: content})
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), tokentest.ByteLevel(added...), 0o666))
 }
 
 // cmdMkTestModel writes one of the engine's generated test models

@@ -108,6 +108,7 @@ func TestScripts(t *testing.T) {
 			"shortsha":      cmdShortSHA,
 			"hub":           cmdHub,
 			"mktestmodel":   cmdMkTestModel,
+			"mktokenizer":   cmdMkTokenizer,
 			"serve":         cmdServe,
 			"http":          cmdHTTP,
 		},

@@ -208,6 +208,9 @@ type Request struct {
 	// IgnoreEOS keeps generating through end-of-turn tokens (benchmarks,
 	// or a base model used for continuation).
 	IgnoreEOS bool
+	// End are more tokens that end this generation, as EOS do (a fill's
+	// padding and separators: FIM.End).
+	End []int32
 }
 
 // EngineRequest completes r with this model's decoder and end tokens, for
@@ -217,8 +220,11 @@ func (m *Model) EngineRequest(r Request) engine.Request {
 		Prompt: r.Prompt, Seq: r.Seq, MaxTokens: r.MaxTokens, Sampler: r.Sampler,
 		Decoder: m.Tok.NewStreamDecoder(), EOS: m.EOS, Stop: r.Stop,
 	}
-	if r.IgnoreEOS {
+	switch {
+	case r.IgnoreEOS:
 		req.EOS = nil
+	case len(r.End) > 0:
+		req.EOS = append(slices.Clone(m.EOS), r.End...)
 	}
 	return req
 }

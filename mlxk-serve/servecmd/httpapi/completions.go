@@ -10,7 +10,8 @@ import (
 )
 
 // completions answers POST /v1/completions: the prompt goes to the model
-// as it is, without a chat template.
+// as it is, without a chat template; with a suffix, prompt and suffix go in
+// the model's fill-in-the-middle layout and the answer is the middle.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	req, m, ok := s.begin(w, r, openai.DecodeCompletion)
@@ -19,7 +20,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.reg.Release(m, req.KeepAlive)
 	prompt := req.Prompt
-	var ids []int32
+	var ids, end []int32
 	if req.PromptIDs != nil {
 		vocab := m.Text.Engine.Info().Vocab
 		toks := make([]int, len(req.PromptIDs))
@@ -33,13 +34,21 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		}
 		ids = req.PromptIDs
 		prompt = m.Text.Tok.Decode(toks, false)
+	} else if req.Suffix != "" {
+		fim, ok := textgen.FIMOf(m.Text.Tok)
+		if !ok {
+			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "suffix",
+				"model %s has no fill-in-the-middle tokens (known: Qwen2.5-Coder/CodeGemma, StarCoder, DeepSeek-Coder layouts)", m.ID))
+			return
+		}
+		ids, end = fim.Encode(m.Text.Tok, req.Prompt, req.Suffix), fim.End
 	} else {
 		ids = m.Text.Encode(textgen.Raw(req.Prompt))
 	}
 	id, created := newID("cmpl-"), s.cfg.Now().Unix()
 	choices := make([]*textCompletion, req.N)
 	for i := range choices {
-		j := &job{req: req, m: m, start: start, ids: ids, choice: i}
+		j := &job{req: req, m: m, start: start, ids: ids, choice: i, end: end}
 		if e := s.prepare(j); e != nil {
 			s.fail(w, r, e)
 			return

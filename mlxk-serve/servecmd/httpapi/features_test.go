@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/internal/servetest"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/models"
+	"github.com/mlxk/mlxk/shared/tokenizer/tokentest"
 )
 
 // streamed collects a chat stream's deltas.
@@ -290,5 +291,61 @@ func TestSSEKeepAlive(t *testing.T) {
 	evs := events(t, r.body)
 	if evs[len(evs)-1] != "[DONE]" {
 		t.Fatalf("events %v", evs)
+	}
+}
+
+// TestFillInTheMiddle: a completion with a suffix goes to a model with
+// fill-in-the-middle tokens in its layout (here Qwen2.5-Coder's, at ids
+// 250-253 of the byte vocabulary), the answer is the middle and ends at
+// the layout's padding token, streamed or not; a model without such
+// tokens answers 400 on suffix.
+func TestFillInTheMiddle(t *testing.T) {
+	// The script model writes its reply after the last middle token (id
+	// 252, byte 0xfc): the middle, <|fim_pad|> (0xfd), then more.
+	e := newEnv(t, envOptions{backend: servetest.ScriptBackend{Reply: "a + b\xfd# more", Marker: "\xfc"}})
+	fim := tokentest.ByteLevel(tokentest.Added{ID: 250, Content: "<|fim_prefix|>"}, tokentest.Added{ID: 251, Content: "<|fim_suffix|>"},
+		tokentest.Added{ID: 252, Content: "<|fim_middle|>"}, tokentest.Added{ID: 253, Content: "<|fim_pad|>"})
+	e.addModelWith("org/Coder", "llama-q4", "", fim)
+	e.addModel("org/Plain", "llama-q4", "")
+	const prefix, suffix = "def add(a, b):\n    return ", "\n\nprint(add(1, 2))\n"
+	for _, stream := range []bool{false, true} {
+		r := e.do("POST", "/v1/completions", map[string]any{"model": "org/Coder", "prompt": prefix, "suffix": suffix,
+			"max_tokens": 20, "stream": stream, "stream_options": map[string]any{"include_usage": true}})
+		if r.status != 200 {
+			t.Fatalf("stream %v: %d %s", stream, r.status, r.body)
+		}
+		var text, finish string
+		var usage any
+		if stream {
+			evs := events(t, r.body)
+			for _, ev := range evs[:len(evs)-1] {
+				var c map[string]any
+				if err := json.Unmarshal([]byte(ev), &c); err != nil {
+					t.Fatal(err)
+				}
+				if ch := c["choices"].([]any); len(ch) > 0 {
+					text += get(t, ch[0], "text").(string)
+					if f, ok := get(t, ch[0], "finish_reason").(string); ok {
+						finish = f
+					}
+				} else {
+					usage = c["usage"]
+				}
+			}
+		} else {
+			v := r.json(t)
+			text, finish, usage = get(t, v, "choices", 0, "text").(string), get(t, v, "choices", 0, "finish_reason").(string), v["usage"]
+		}
+		if text != "a + b" || finish != "stop" {
+			t.Errorf("stream %v: %q %q", stream, text, finish)
+		}
+		// The prompt: the three layout tokens around the parts' bytes.
+		if got := get(t, usage, "prompt_tokens"); got != float64(3+len(prefix)+len(suffix)) {
+			t.Errorf("stream %v: prompt_tokens %v", stream, got)
+		}
+	}
+	r := e.do("POST", "/v1/completions", map[string]any{"model": "org/Plain", "prompt": prefix, "suffix": suffix})
+	if r.status != 400 || get(t, r.json(t), "error", "param") != "suffix" || get(t, r.json(t), "error", "code") != "unsupported_value" {
+		t.Errorf("model without FIM tokens: %d %s", r.status, r.body)
 	}
 }

@@ -38,6 +38,8 @@ type job struct {
 	// choice is the job's index among the request's n choices; a seeded
 	// request seeds choice i with seed+i, so the choices differ.
 	choice int
+	// end are tokens that end this job besides the model's EOS (a fill's).
+	end []int32
 }
 
 // piece is what one step adds to the answer.
@@ -188,7 +190,7 @@ func (s *Server) run(ctx context.Context, j *job, out sink) outcome {
 		j.split(&p, t.Text, false)
 		return deliver(p)
 	}
-	engReq := j.m.Text.EngineRequest(textgen.Request{Prompt: j.ids, MaxTokens: j.maxTokens, Sampler: j.sampler, Stop: j.req.Stop})
+	engReq := j.m.Text.EngineRequest(textgen.Request{Prompt: j.ids, MaxTokens: j.maxTokens, Sampler: j.sampler, Stop: j.req.Stop, End: j.end})
 	o.res, o.err = j.m.Batcher.Generate(ctx, engReq, emit)
 	if o.err == nil {
 		var p piece

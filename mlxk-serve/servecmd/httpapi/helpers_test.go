@@ -69,8 +69,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 // addModel caches a test model as repo with the template.
 func (e *env) addModel(repo, spec, template string) string {
 	e.t.Helper()
+	return e.addModelWith(repo, spec, template, servetest.ByteTokenizer())
+}
+
+// addModelWith is addModel with the given tokenizer.json.
+func (e *env) addModelWith(repo, spec, template string, tokenizerJSON []byte) string {
+	e.t.Helper()
 	src := filepath.Join(e.t.TempDir(), "src")
-	if err := servetest.WriteModel(src, spec, template); err != nil {
+	if err := servetest.WriteModelWith(src, spec, template, tokenizerJSON); err != nil {
 		e.t.Fatal(err)
 	}
 	dir, err := servetest.AddToCache(e.hub, repo, src)

@@ -39,6 +39,9 @@ type Request struct {
 	PromptIDs []int32
 	// Echo puts the prompt in front of the completion.
 	Echo bool
+	// Suffix is the text after the completion (fill-in-the-middle): the
+	// model writes what goes between Prompt and Suffix.
+	Suffix string
 
 	Stream       bool
 	IncludeUsage bool
@@ -175,10 +178,10 @@ func DecodeCompletion(body []byte) (*Request, *Error) {
 	if r.Echo, _, e = f.boolean("echo"); e != nil {
 		return nil, e
 	}
-	if s, _, e := f.str("suffix"); e != nil {
+	if r.Suffix, _, e = f.str("suffix"); e != nil {
 		return nil, e
-	} else if s != "" {
-		return nil, unsupported("suffix", "suffix (fill-in-the-middle) is not supported")
+	} else if r.Suffix != "" && r.PromptIDs != nil {
+		return nil, unsupported("suffix", "suffix needs a text prompt, not token ids")
 	}
 	if n, _, e := f.integer("best_of", 1, math.MaxInt32); e != nil {
 		return nil, e

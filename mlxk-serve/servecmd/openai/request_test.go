@@ -96,6 +96,7 @@ func TestDecodeCompletion(t *testing.T) {
 			return len(r.PromptIDs) == 2 && r.Logprobs && r.TopLogprobs == 2
 		},
 		`{"model":"m","prompt":"x","suffix":"","best_of":1}`: func(r *Request) bool { return r.Prompt == "x" },
+		`{"model":"m","prompt":"x","suffix":"y"}`:            func(r *Request) bool { return r.Prompt == "x" && r.Suffix == "y" },
 	} {
 		r, e := DecodeCompletion([]byte(body))
 		if e != nil || !check(r) {
@@ -107,7 +108,8 @@ func TestDecodeCompletion(t *testing.T) {
 		`{"model":"m","prompt":""}`:                "prompt",
 		`{"model":"m","prompt":["a","b"]}`:         "prompt",
 		`{"model":"m","prompt":[-1]}`:              "prompt",
-		`{"model":"m","prompt":"x","suffix":"y"}`:  "suffix",
+		`{"model":"m","prompt":[1],"suffix":"y"}`:  "suffix",
+		`{"model":"m","prompt":"x","suffix":7}`:    "suffix",
 		`{"model":"m","prompt":"x","best_of":2}`:   "best_of",
 		`{"model":"m","prompt":"x","logprobs":9}`:  "logprobs",
 		`{"model":"m","prompt":"x","messages":[]}`: "messages",

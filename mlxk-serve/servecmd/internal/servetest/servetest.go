@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlxk/mlxk/shared/cachewrite"
 	"github.com/mlxk/mlxk/shared/engine/testmodel"
+	"github.com/mlxk/mlxk/shared/tokenizer/tokentest"
 )
 
 // ChatTemplate is a ChatML-like template without special tokens (the
@@ -37,6 +38,11 @@ const ContextLength = 1024
 // spec (e.g. "llama-q4"), the byte tokenizer and template (none when
 // empty).
 func WriteModel(dir, spec, template string) error {
+	return WriteModelWith(dir, spec, template, ByteTokenizer())
+}
+
+// WriteModelWith is WriteModel with the given tokenizer.json.
+func WriteModelWith(dir, spec, template string, tokenizerJSON []byte) error {
 	s, ok := testmodel.Lookup(spec)
 	if !ok {
 		return fmt.Errorf("servetest: no test model %q", spec)
@@ -50,7 +56,7 @@ func WriteModel(dir, spec, template string) error {
 	if err := testmodel.Write(dir, s); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), ByteTokenizer(), 0o666); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), tokenizerJSON, 0o666); err != nil {
 		return err
 	}
 	cfg := map[string]any{"tokenizer_class": "PreTrainedTokenizerFast"}
@@ -80,39 +86,4 @@ func AddToCache(hub, repoID, src string) (string, error) {
 
 // ByteTokenizer is a tokenizer.json whose vocabulary is the 256 bytes in
 // order, in the GPT-2 byte-level alphabet, without merges.
-func ByteTokenizer() []byte {
-	vocab := make(map[string]int, 256)
-	for b, r := range byteAlphabet() {
-		vocab[string(r)] = b
-	}
-	bl := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
-	doc := map[string]any{
-		"version":        "1.0",
-		"added_tokens":   []any{},
-		"normalizer":     nil,
-		"pre_tokenizer":  bl,
-		"post_processor": nil,
-		"decoder":        bl,
-		"model": map[string]any{"type": "BPE", "vocab": vocab, "merges": []string{}, "dropout": nil,
-			"unk_token": nil, "continuing_subword_prefix": nil, "end_of_word_suffix": nil, "fuse_unk": false,
-			"byte_fallback": false},
-	}
-	b, _ := json.Marshal(doc) // plain maps and strings: cannot fail
-	return b
-}
-
-// byteAlphabet is GPT-2's bytes_to_unicode: printable bytes stand for
-// themselves, the others for code points from 256 up.
-func byteAlphabet() [256]rune {
-	var out [256]rune
-	n := 0
-	for b := 0; b < 256; b++ {
-		if b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF {
-			out[b] = rune(b)
-		} else {
-			out[b] = rune(256 + n)
-			n++
-		}
-	}
-	return out
-}
+func ByteTokenizer() []byte { return tokentest.ByteLevel() }
