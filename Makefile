@@ -88,7 +88,8 @@ fuzz:
 	go test ./shared/engine/stopseq -run '^$$' -fuzz FuzzMatcher -fuzztime $(FUZZTIME)
 	go test ./shared/engine/reasoning -run '^$$' -fuzz FuzzParser -fuzztime $(FUZZTIME)
 	go test ./shared/engine/kernels -run '^$$' -fuzz FuzzKernelsAgree -fuzztime $(FUZZTIME)
-	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecodeMessages -fuzztime $(FUZZTIME)
 	go test ./mlxk-serve/servecmd/toolcall -run '^$$' -fuzz FuzzParser -fuzztime $(FUZZTIME)
 	go test ./mlxk-serve/servecmd/constrain -run '^$$' -fuzz FuzzAutomaton -fuzztime $(FUZZTIME)
 

@@ -229,6 +229,7 @@ func respond[C choice](s *Server, w http.ResponseWriter, r *http.Request, endpoi
 	var stream *sse
 	if jobs[0].req.Stream {
 		stream = newSSE(w)
+		stream.anthropic = info(r).anthropic
 		defer stream.keepAlive(s.sseKeepAlive())()
 		for _, c := range choices {
 			c.base().stream = stream

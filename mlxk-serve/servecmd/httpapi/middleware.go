@@ -22,6 +22,9 @@ type reqInfo struct {
 	id    string
 	route string
 	model string
+	// anthropic: an Anthropic Messages API route, whose errors take
+	// Anthropic's shape.
+	anthropic bool
 	// Generation figures, when the request generated.
 	promptTokens, completionTokens, cachedTokens int
 	finish                                       string
@@ -45,7 +48,8 @@ var inboundID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), route: "other"}
+		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), route: "other",
+			anthropic: strings.HasPrefix(r.URL.Path, "/v1/messages")}
 		if !inboundID.MatchString(ri.id) {
 			ri.id = newID("req_")
 		}
@@ -68,7 +72,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if !s.authorized(r) && r.Method != http.MethodOptions && r.URL.Path != "/health" {
 			sw.Header().Set("WWW-Authenticate", `Bearer realm="mlxk-serve"`)
 			s.fail(sw, r, openai.Errorf(http.StatusUnauthorized, openai.CodeInvalidAPIKey, "",
-				"missing or invalid API key: send Authorization: Bearer <key>"))
+				"missing or invalid API key: send Authorization: Bearer <key> (or x-api-key: <key>)"))
 			return
 		}
 		next.ServeHTTP(sw, r)
@@ -107,18 +111,20 @@ func (s *Server) finishRequest(r *http.Request, w *httprec.Writer, ri *reqInfo, 
 	s.log.Log(r.Context(), level, "request", attrs...)
 }
 
-// authorized checks the bearer token against the configured keys in
-// constant time.
+// authorized checks the bearer token (or the x-api-key header Anthropic's
+// clients send) against the configured keys in constant time.
 func (s *Server) authorized(r *http.Request) bool {
 	if len(s.cfg.APIKeys) == 0 {
 		return true
 	}
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return false
+		tok = r.Header.Get("X-Api-Key")
 	}
 	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return false
+	}
 	match := 0
 	for _, k := range s.cfg.APIKeys {
 		match |= subtle.ConstantTimeCompare([]byte(tok), []byte(k))
@@ -162,17 +168,21 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
 			h.Set("Access-Control-Allow-Headers", req)
 		} else {
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, Anthropic-Version")
 		}
 		h.Set("Access-Control-Max-Age", "600")
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// fail writes an error response.
+// fail writes an error response, in Anthropic's shape on its routes.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *openai.Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	if ri := info(r); ri.anthropic {
+		writeJSONBytes(w, e.Status, e.AnthropicBody(ri.id))
+		return
 	}
 	writeJSONBytes(w, e.Status, e.Body(info(r).id))
 }

@@ -17,6 +17,9 @@ import (
 type sse struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
+	// anthropic: Anthropic's dialect, named events ("event: <type>")
+	// and no [DONE]; errors are error events.
+	anthropic bool
 
 	mu      sync.Mutex // the keep-alive goroutine writes too
 	started bool
@@ -90,6 +93,29 @@ func (s *sse) event(v any) error {
 	return s.raw(b)
 }
 
+// named writes one JSON event with its event name (Anthropic's streams
+// name every event after its type).
+func (s *sse) named(name string, v any) error {
+	b, err := openai.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.namedRaw(name, b)
+}
+
+func (s *sse) namedRaw(name string, b []byte) error {
+	buf := make([]byte, 0, len(name)+len(b)+16)
+	buf = append(buf, "event: "...)
+	buf = append(buf, name...)
+	buf = append(buf, '\n')
+	buf = append(buf, "data: "...)
+	buf = append(buf, b...)
+	buf = append(buf, "\n\n"...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeLocked(buf)
+}
+
 func (s *sse) raw(b []byte) error {
 	buf := make([]byte, 0, len(b)+8)
 	buf = append(buf, "data: "...)
@@ -117,9 +143,13 @@ func (s *sse) isStarted() bool {
 	return s.started
 }
 
-// done ends the stream.
+// done ends the stream: [DONE] in OpenAI's dialect; Anthropic's streams
+// end with their message_stop event, which the handler sent.
 func (s *sse) done() error {
-	err := s.raw([]byte("[DONE]"))
+	var err error
+	if !s.anthropic {
+		err = s.raw([]byte("[DONE]"))
+	}
 	s.mu.Lock()
 	s.ended = true
 	s.mu.Unlock()
@@ -132,6 +162,12 @@ func (s *sse) done() error {
 func (s *sse) fail(srv *Server, r *http.Request, e *openai.Error) {
 	if !s.isStarted() {
 		srv.fail(s.w, r, e)
+		return
+	}
+	if s.anthropic {
+		if s.namedRaw("error", e.AnthropicBody(info(r).id)) == nil {
+			_ = s.done()
+		}
 		return
 	}
 	if s.event(openai.NewStreamError(e)) == nil {

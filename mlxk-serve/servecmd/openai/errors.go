@@ -1,6 +1,8 @@
 // Package openai is the wire format of mlxk-serve's OpenAI-compatible API:
 // request decoding with typed validation errors, the response and stream
-// chunk shapes, and OpenAI-shaped error bodies.
+// chunk shapes, and OpenAI-shaped error bodies. Anthropic's Messages API
+// (anthropic.go) decodes into the same Request and has its own answer and
+// error shapes here too, so both dialects share one validation style.
 //
 // Decoding is strict on purpose: a field the server does not implement is
 // a 400 that names it, never silently ignored, so a client learns at once
