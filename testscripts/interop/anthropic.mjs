@@ -36,6 +36,13 @@ async function expectError(fn) {
   return null;
 }
 
+// models.list (paginated iteration) and models.retrieve, in Anthropic's shape.
+const listed = [];
+for await (const m of client.models.list()) listed.push(m);
+out.models = listed.map((m) => ({ id: m.id, type: m.type, display_name: m.display_name }));
+const one = await client.models.retrieve(model);
+out.retrieved = { id: one.id, type: one.type };
+
 const textOf = (msg) => msg.content.filter((b) => b.type === "text").map((b) => b.text).join("");
 
 // Whole and streamed with greedy decoding: the texts agree. A first short

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/internal/servetest"
 )
@@ -317,5 +318,33 @@ func TestMessagesErrors(t *testing.T) {
 	r = e.do("POST", "/v1/chat/completions", chatBody("org/Tiny", "Hi", nil), "x-api-key", "wrong")
 	if r.status != 401 || get(t, r.json(t), "error", "code") != "invalid_api_key" {
 		t.Errorf("OpenAI route: %d %s", r.status, r.body)
+	}
+}
+
+// TestAnthropicModels: with an anthropic-version header (which Anthropic's
+// clients send) /v1/models answers in Anthropic's shape, and its errors
+// too; without it, OpenAI's.
+func TestAnthropicModels(t *testing.T) {
+	e := newEnv(t, envOptions{backend: servetest.ScriptBackend{Reply: "x"}})
+	e.addModel("org/Tiny", "llama-q4", servetest.ChatTemplate)
+	v := e.do("GET", "/v1/models", nil, "anthropic-version", "2023-06-01").json(t)
+	data := v["data"].([]any)
+	if len(data) != 1 || get(t, data[0], "type") != "model" || get(t, data[0], "id") != "org/Tiny" ||
+		get(t, data[0], "display_name") != "org/Tiny" || v["has_more"] != false || v["first_id"] != "org/Tiny" || v["last_id"] != "org/Tiny" {
+		t.Errorf("list %v", v)
+	}
+	if _, err := time.Parse(time.RFC3339, get(t, data[0], "created_at").(string)); err != nil {
+		t.Errorf("created_at: %v", err)
+	}
+	v = e.do("GET", "/v1/models/org/Tiny", nil, "anthropic-version", "2023-06-01").json(t)
+	if v["type"] != "model" || v["id"] != "org/Tiny" {
+		t.Errorf("get %v", v)
+	}
+	r := e.do("GET", "/v1/models/org/None", nil, "anthropic-version", "2023-06-01")
+	if r.status != 404 || get(t, r.json(t), "error", "type") != "not_found_error" {
+		t.Errorf("missing: %d %s", r.status, r.body)
+	}
+	if v := e.do("GET", "/v1/models", nil).json(t); v["object"] != "list" || get(t, v, "data", 0, "object") != "model" {
+		t.Errorf("OpenAI list %v", v)
 	}
 }

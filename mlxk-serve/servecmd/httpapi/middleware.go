@@ -48,8 +48,7 @@ var inboundID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), route: "other",
-			anthropic: strings.HasPrefix(r.URL.Path, "/v1/messages")}
+		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), route: "other", anthropic: anthropicRoute(r)}
 		if !inboundID.MatchString(ri.id) {
 			ri.id = newID("req_")
 		}
@@ -77,6 +76,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// anthropicRoute reports whether r is for Anthropic's API: the Messages
+// routes, and the models routes when asked by an Anthropic client (which
+// sends anthropic-version on every request).
+func anthropicRoute(r *http.Request) bool {
+	p := r.URL.Path
+	return strings.HasPrefix(p, "/v1/messages") ||
+		strings.HasPrefix(p, "/v1/models") && r.Header.Get("Anthropic-Version") != ""
 }
 
 // named labels a route for metrics and logs (the pattern, not the path,

@@ -105,11 +105,28 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
 		return
 	}
+	if info(r).anthropic {
+		out := openai.AnthropicModelList{Data: make([]openai.AnthropicModel, 0, len(list))}
+		for _, l := range list {
+			out.Data = append(out.Data, toAnthropicModel(l))
+		}
+		if len(list) > 0 {
+			first, last := list[0].ID, list[len(list)-1].ID
+			out.FirstID, out.LastID = &first, &last
+		}
+		s.writeJSON(w, r, http.StatusOK, out)
+		return
+	}
 	out := openai.ModelList{Object: openai.ObjectList, Data: make([]openai.Model, 0, len(list))}
 	for _, l := range list {
 		out.Data = append(out.Data, toModel(l))
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// toAnthropicModel is a listed model in Anthropic's models API shape.
+func toAnthropicModel(l models.Listed) openai.AnthropicModel {
+	return openai.AnthropicModel{Type: "model", ID: l.ID, DisplayName: l.ID, CreatedAt: l.Created.UTC().Format(time.RFC3339)}
 }
 
 // getModel answers /v1/models/{id}: the listed model with that exact id.
@@ -122,6 +139,10 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, l := range list {
 		if l.ID == id || l.ID == "/"+id {
+			if info(r).anthropic {
+				s.writeJSON(w, r, http.StatusOK, toAnthropicModel(l))
+				return
+			}
 			s.writeJSON(w, r, http.StatusOK, toModel(l))
 			return
 		}

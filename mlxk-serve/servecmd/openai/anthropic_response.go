@@ -137,3 +137,22 @@ func (e *Error) AnthropicBody(requestID string) []byte {
 	}
 	return out
 }
+
+// AnthropicModel is a model in Anthropic's models API, which GET
+// /v1/models answers when the request carries an anthropic-version header
+// (Anthropic's clients send one).
+type AnthropicModel struct {
+	Type        string `json:"type"` // "model"
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	CreatedAt   string `json:"created_at"` // RFC 3339
+}
+
+// AnthropicModelList is Anthropic's list of models (one page: has_more is
+// always false).
+type AnthropicModelList struct {
+	Data    []AnthropicModel `json:"data"`
+	HasMore bool             `json:"has_more"`
+	FirstID *string          `json:"first_id"`
+	LastID  *string          `json:"last_id"`
+}
