@@ -136,12 +136,39 @@ out.abort.stopped_early = seen >= 2 && seen < 20;
 const after = await client.chat.completions.create({ model, messages, temperature: 0, max_tokens: 4 });
 out.after_abort = { finish_reason: after.choices[0].finish_reason };
 
+// The Responses API (stateless): whole and streamed agree; the client's
+// output_text helper reads the message item.
+const input = [{ role: "user", content: "Tell me a story about Noah." }];
+const instructions = "You are a storyteller.";
+const resp = await client.responses.create({ model, instructions, input, temperature: 0, max_output_tokens: 24 });
+out.responses = {
+  object: resp.object, status: resp.status, id_prefix: resp.id.slice(0, 5),
+  items: resp.output.map((o) => o.type).join(","), text: resp.output_text,
+  incomplete: resp.incomplete_details?.reason ?? null, usage: resp.usage,
+};
+const rstream = await client.responses.create({ model, instructions, input, temperature: 0, max_output_tokens: 24, stream: true });
+let rtext = "";
+const rtypes = [];
+let rfinal = null;
+for await (const ev of rstream) {
+  rtypes.push(ev.type);
+  if (ev.type === "response.output_text.delta") rtext += ev.delta;
+  if (ev.type === "response.completed" || ev.type === "response.incomplete") rfinal = ev.response;
+}
+out.responses_stream = {
+  first: rtypes[0], last: rtypes[rtypes.length - 1], same_as_whole: rtext === resp.output_text,
+  final_status: rfinal?.status ?? null, same_usage: rfinal?.usage?.output_tokens === resp.usage.output_tokens,
+};
+const rhelper = await client.responses.stream({ model, instructions, input, temperature: 0, max_output_tokens: 24 }).finalResponse();
+out.responses_helper = { same_as_whole: rhelper.output_text === resp.output_text };
+
 // Errors arrive as the client's typed exceptions.
 out.errors = {
   not_found: await expectError(() => client.chat.completions.create({ model: "nobody/nothing", messages })),
   unsupported: await expectError(() => client.chat.completions.create({ model, messages, store: true })),
   bad_value: await expectError(() => client.chat.completions.create({ model, messages, temperature: -2 })),
   unknown_field: await expectError(() => client.completions.create({ model, prompt, frobnicate: true })),
+  stateful: await expectError(() => client.responses.create({ model, input, previous_response_id: "resp_0" })),
 };
 if (apiKey) {
   const wrong = new OpenAI({ baseURL: `${base}/v1`, apiKey: "wrong-key", maxRetries: 0 });

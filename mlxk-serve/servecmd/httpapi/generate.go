@@ -211,6 +211,12 @@ type choiceBase struct {
 	stream  *sse // nil: collect for one response; shared by the choices
 }
 
+// dialected is a choice whose stream is a named one (see sse): Anthropic's
+// Messages and OpenAI's Responses answers.
+type dialected interface {
+	errorEvent(e *openai.Error, requestID string) []byte
+}
+
 // choice is one answer of a chat or text completion.
 type choice interface {
 	sink
@@ -229,7 +235,9 @@ func respond[C choice](s *Server, w http.ResponseWriter, r *http.Request, endpoi
 	var stream *sse
 	if jobs[0].req.Stream {
 		stream = newSSE(w)
-		stream.anthropic = info(r).anthropic
+		if d, ok := any(choices[0]).(dialected); ok {
+			stream.namedEvents, stream.errorEvent = true, d.errorEvent
+		}
 		defer stream.keepAlive(s.sseKeepAlive())()
 		for _, c := range choices {
 			c.base().stream = stream

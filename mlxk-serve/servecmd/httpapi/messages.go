@@ -88,6 +88,10 @@ type anthropicAnswer struct {
 
 func (a *anthropicAnswer) base() *choiceBase { return &a.choiceBase }
 
+func (a *anthropicAnswer) errorEvent(e *openai.Error, requestID string) []byte {
+	return e.AnthropicBody(requestID)
+}
+
 func (a *anthropicAnswer) piece(p piece) error {
 	if a.stream == nil {
 		if p.reasoning != "" {

@@ -17,9 +17,11 @@ import (
 type sse struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
-	// anthropic: Anthropic's dialect, named events ("event: <type>")
-	// and no [DONE]; errors are error events.
-	anthropic bool
+	// named streams (Anthropic's Messages, OpenAI's Responses) name every
+	// event ("event: <type>"), end without [DONE], and send an error after
+	// the start as an "error" event that errorEvent renders.
+	namedEvents bool
+	errorEvent  func(e *openai.Error, requestID string) []byte
 
 	mu      sync.Mutex // the keep-alive goroutine writes too
 	started bool
@@ -143,11 +145,11 @@ func (s *sse) isStarted() bool {
 	return s.started
 }
 
-// done ends the stream: [DONE] in OpenAI's dialect; Anthropic's streams
-// end with their message_stop event, which the handler sent.
+// done ends the stream: [DONE] for chat and text completions; named
+// streams end with their own last event, which the handler sent.
 func (s *sse) done() error {
 	var err error
-	if !s.anthropic {
+	if !s.namedEvents {
 		err = s.raw([]byte("[DONE]"))
 	}
 	s.mu.Lock()
@@ -164,8 +166,8 @@ func (s *sse) fail(srv *Server, r *http.Request, e *openai.Error) {
 		srv.fail(s.w, r, e)
 		return
 	}
-	if s.anthropic {
-		if s.namedRaw("error", e.AnthropicBody(info(r).id)) == nil {
+	if s.namedEvents {
+		if s.namedRaw("error", s.errorEvent(e, info(r).id)) == nil {
 			_ = s.done()
 		}
 		return
