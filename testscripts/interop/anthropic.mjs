@@ -4,6 +4,7 @@
 //
 // usage: node anthropic.mjs <base-url> <model> [api-key]
 import Anthropic from "@anthropic-ai/sdk";
+import { expectError as expectErrorWith } from "./expect.mjs";
 
 const [base, model, apiKey] = process.argv.slice(2);
 if (!base || !model) {
@@ -16,6 +17,8 @@ const system = "You are a storyteller.";
 const messages = [{ role: "user", content: "Tell me a story about Noah." }];
 const out = {};
 
+const expectError = (fn) => expectErrorWith(fn, described);
+
 function described(e) {
   return {
     class: e.constructor.name,
@@ -25,15 +28,6 @@ function described(e) {
     request_id: e.error?.request_id ?? null,
     message: e.message,
   };
-}
-
-async function expectError(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return described(e);
-  }
-  return null;
 }
 
 // models.list (paginated iteration) and models.retrieve, in Anthropic's shape.

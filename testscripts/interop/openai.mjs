@@ -4,6 +4,7 @@
 //
 // usage: node openai.mjs <base-url> <model> [api-key]
 import OpenAI from "openai";
+import { expectError as expectErrorWith } from "./expect.mjs";
 
 const [base, model, apiKey] = process.argv.slice(2);
 if (!base || !model) {
@@ -19,6 +20,8 @@ const messages = [
 const out = {};
 
 // Describe an error the way a client program sees it.
+const expectError = (fn) => expectErrorWith(fn, described);
+
 function described(e) {
   return {
     class: e.constructor.name,
@@ -29,15 +32,6 @@ function described(e) {
     request_id: e.requestID ?? null,
     message: e.message,
   };
-}
-
-async function expectError(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    return described(e);
-  }
-  return null;
 }
 
 // models.list (paginated iteration) and models.retrieve.

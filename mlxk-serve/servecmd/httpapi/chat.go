@@ -24,32 +24,15 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.reg.Release(m, req.KeepAlive)
-	useTools, grammar, e := checkChatFeatures(req, m)
+	turn, e := newChatTurn(req, m)
 	if e != nil {
 		s.fail(w, r, e)
 		return
 	}
-	prompt, e := renderChat(m, req, useTools)
-	if e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	ids := m.Text.Encode(prompt)
-	opens := reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)
 	id, created := newID("chatcmpl-"), s.cfg.Now().Unix()
 	choices := make([]*chatCompletion, req.N)
 	for i := range choices {
-		j := &job{req: req, m: m, start: start, ids: ids, choice: i}
-		j.reasoning = reasoning.NewParser(m.Reasoning, opens)
-		if grammar != nil {
-			j.grammar = grammar
-			if opens { // the answer, not the thinking, must be JSON
-				j.gate = reasoningEnd(m, m.Reasoning)
-			}
-		}
-		if useTools {
-			j.tools = toolcall.NewParser(m.Tools)
-		}
+		j := turn.job(start, i)
 		if e := s.prepare(j); e != nil {
 			s.fail(w, r, e)
 			return
@@ -57,6 +40,73 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		choices[i] = &chatCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j, index: i}}
 	}
 	respond(s, w, r, "chat", choices, endChat, wholeChat)
+}
+
+// chatTurn is a chat-shaped request (chat completions, Anthropic's
+// Messages, the Responses API) made ready for its model: whether the tools
+// go to the template, the grammar the answer must follow (nil: free
+// text), the prompt's tokens, and whether the prompt itself opens a
+// reasoning block.
+type chatTurn struct {
+	req      *openai.Request
+	m        *models.Model
+	useTools bool
+	grammar  *constrain.Grammar
+	ids      []int32
+	opens    bool
+}
+
+// newChatTurn checks what the model can do and renders the prompt.
+func newChatTurn(req *openai.Request, m *models.Model) (*chatTurn, *openai.Error) {
+	useTools, grammar, e := checkChatFeatures(req, m)
+	if e != nil {
+		return nil, e
+	}
+	prompt, e := renderChat(m, req, useTools)
+	if e != nil {
+		return nil, e
+	}
+	return &chatTurn{req: req, m: m, useTools: useTools, grammar: grammar, ids: m.Text.Encode(prompt),
+		opens: reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)}, nil
+}
+
+// job is the generation of the turn's choice i, with its parsers.
+func (t *chatTurn) job(start time.Time, choice int) *job {
+	j := &job{req: t.req, m: t.m, start: start, ids: t.ids, choice: choice}
+	j.reasoning = reasoning.NewParser(t.m.Reasoning, t.opens)
+	if t.grammar != nil {
+		j.grammar = t.grammar
+		if t.opens { // the answer, not the thinking, must follow the grammar
+			j.gate = reasoningEnd(t.m, t.m.Reasoning)
+		}
+	}
+	if t.useTools {
+		j.tools = toolcall.NewParser(t.m.Tools)
+	}
+	return j
+}
+
+// beginSingleChat decodes a chat-shaped request that has no choices
+// (Messages, Responses), acquires its model and readies its one
+// generation; ok is false when it answered an error instead. The caller
+// defers release, which gives the model back.
+func (s *Server) beginSingleChat(w http.ResponseWriter, r *http.Request, decode func([]byte) (*openai.Request, *openai.Error)) (j *job, release func(), ok bool) {
+	start := time.Now()
+	req, m, ok := s.begin(w, r, decode)
+	if !ok {
+		return nil, nil, false
+	}
+	release = func() { s.reg.Release(m, req.KeepAlive) }
+	turn, e := newChatTurn(req, m)
+	if e == nil {
+		j = turn.job(start, 0)
+		if e = s.prepare(j); e == nil {
+			return j, release, true
+		}
+	}
+	release()
+	s.fail(w, r, e)
+	return nil, nil, false
 }
 
 // checkChatFeatures refuses what the model cannot do. It says whether

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/toolcall"
 	"github.com/mlxk/mlxk/shared/engine"
-	"github.com/mlxk/mlxk/shared/engine/reasoning"
 )
 
 // messages answers POST /v1/messages, Anthropic's Messages API: the same
@@ -17,40 +15,12 @@ import (
 // output, the batcher), answered in Anthropic's content blocks and
 // stream events.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	req, m, ok := s.begin(w, r, openai.DecodeMessages)
+	j, release, ok := s.beginSingleChat(w, r, openai.DecodeMessages)
 	if !ok {
 		return
 	}
-	defer s.reg.Release(m, req.KeepAlive)
-	useTools, grammar, e := checkChatFeatures(req, m)
-	if e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	prompt, e := renderChat(m, req, useTools)
-	if e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	ids := m.Text.Encode(prompt)
-	opens := reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)
-	j := &job{req: req, m: m, start: start, ids: ids}
-	j.reasoning = reasoning.NewParser(m.Reasoning, opens)
-	if grammar != nil {
-		j.grammar = grammar
-		if opens {
-			j.gate = reasoningEnd(m, m.Reasoning)
-		}
-	}
-	if useTools {
-		j.tools = toolcall.NewParser(m.Tools)
-	}
-	if e := s.prepare(j); e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	a := &anthropicAnswer{choiceBase: choiceBase{id: newID("msg_"), model: m.ID, j: j}}
+	defer release()
+	a := &anthropicAnswer{choiceBase: choiceBase{id: newID("msg_"), model: j.m.ID, j: j}}
 	respond(s, w, r, "messages", []*anthropicAnswer{a}, endMessages, wholeMessage)
 }
 
@@ -62,17 +32,12 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.reg.Release(m, req.KeepAlive)
-	useTools, _, e := checkChatFeatures(req, m)
+	turn, e := newChatTurn(req, m)
 	if e != nil {
 		s.fail(w, r, e)
 		return
 	}
-	prompt, e := renderChat(m, req, useTools)
-	if e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, openai.AnthropicCount{InputTokens: len(m.Text.Encode(prompt))})
+	s.writeJSON(w, r, http.StatusOK, openai.AnthropicCount{InputTokens: len(turn.ids)})
 }
 
 // anthropicAnswer assembles a Messages API answer: content blocks in

@@ -8,47 +8,18 @@ import (
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/toolcall"
 	"github.com/mlxk/mlxk/shared/engine"
-	"github.com/mlxk/mlxk/shared/engine/reasoning"
 )
 
 // responses answers POST /v1/responses, OpenAI's Responses API without
 // stored state: the chat pipeline, answered as output items (reasoning,
 // message, function_call) and the Responses stream events.
 func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	req, m, ok := s.begin(w, r, openai.DecodeResponses)
+	j, release, ok := s.beginSingleChat(w, r, openai.DecodeResponses)
 	if !ok {
 		return
 	}
-	defer s.reg.Release(m, req.KeepAlive)
-	useTools, grammar, e := checkChatFeatures(req, m)
-	if e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	prompt, e := renderChat(m, req, useTools)
-	if e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	ids := m.Text.Encode(prompt)
-	opens := reasoning.PromptOpensReasoning(m.Reasoning, prompt.Text)
-	j := &job{req: req, m: m, start: start, ids: ids}
-	j.reasoning = reasoning.NewParser(m.Reasoning, opens)
-	if grammar != nil {
-		j.grammar = grammar
-		if opens {
-			j.gate = reasoningEnd(m, m.Reasoning)
-		}
-	}
-	if useTools {
-		j.tools = toolcall.NewParser(m.Tools)
-	}
-	if e := s.prepare(j); e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	a := &responseAnswer{choiceBase: choiceBase{id: newID("resp_"), created: s.cfg.Now().Unix(), model: m.ID, j: j}}
+	defer release()
+	a := &responseAnswer{choiceBase: choiceBase{id: newID("resp_"), created: s.cfg.Now().Unix(), model: j.m.ID, j: j}}
 	respond(s, w, r, "responses", []*responseAnswer{a}, endResponse, wholeResponse)
 }
 

@@ -87,39 +87,26 @@ func (s *sse) start() {
 }
 
 // event writes one JSON event.
-func (s *sse) event(v any) error {
-	b, err := openai.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return s.raw(b)
-}
+func (s *sse) event(v any) error { return s.named("", v) }
 
-// named writes one JSON event with its event name (Anthropic's streams
-// name every event after its type).
+// named writes one JSON event under an event name (named streams name
+// every event after its type).
 func (s *sse) named(name string, v any) error {
 	b, err := openai.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return s.namedRaw(name, b)
+	return s.write(name, b)
 }
 
-func (s *sse) namedRaw(name string, b []byte) error {
+// write sends one event: "event: <name>" when named, then "data: <b>".
+func (s *sse) write(name string, b []byte) error {
 	buf := make([]byte, 0, len(name)+len(b)+16)
-	buf = append(buf, "event: "...)
-	buf = append(buf, name...)
-	buf = append(buf, '\n')
-	buf = append(buf, "data: "...)
-	buf = append(buf, b...)
-	buf = append(buf, "\n\n"...)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.writeLocked(buf)
-}
-
-func (s *sse) raw(b []byte) error {
-	buf := make([]byte, 0, len(b)+8)
+	if name != "" {
+		buf = append(buf, "event: "...)
+		buf = append(buf, name...)
+		buf = append(buf, '\n')
+	}
 	buf = append(buf, "data: "...)
 	buf = append(buf, b...)
 	buf = append(buf, "\n\n"...)
@@ -150,7 +137,7 @@ func (s *sse) isStarted() bool {
 func (s *sse) done() error {
 	var err error
 	if !s.namedEvents {
-		err = s.raw([]byte("[DONE]"))
+		err = s.write("", []byte("[DONE]"))
 	}
 	s.mu.Lock()
 	s.ended = true
@@ -167,7 +154,7 @@ func (s *sse) fail(srv *Server, r *http.Request, e *openai.Error) {
 		return
 	}
 	if s.namedEvents {
-		if s.namedRaw("error", s.errorEvent(e, info(r).id)) == nil {
+		if s.write("error", s.errorEvent(e, info(r).id)) == nil {
 			_ = s.done()
 		}
 		return

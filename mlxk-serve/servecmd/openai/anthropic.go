@@ -50,7 +50,8 @@ func decodeAnthropic(body []byte, generate bool) (*Request, *Error) {
 		if r.Stream, _, e = f.boolean("stream"); e != nil {
 			return nil, e
 		}
-		if e := r.anthropicSampling(f); e != nil {
+		if e := r.sampling(f, 1); e != nil { // Anthropic's temperature is 0-1
+
 			return nil, e
 		}
 		if raw, ok := f.take("stop_sequences"); ok {
@@ -107,43 +108,9 @@ func decodeAnthropic(body []byte, generate bool) (*Request, *Error) {
 	return r, nil
 }
 
-// anthropicSampling reads temperature (0-1 in this API), top_p and top_k;
-// absent ones keep the server's defaults, as on the OpenAI endpoints.
-func (r *Request) anthropicSampling(f fields) *Error {
-	p := r.Params
-	p.Temperature, p.TopP, p.RepetitionPenalty = DefaultTemperature, DefaultTopP, DefaultRepetitionPenalty
-	if v, ok, e := f.number("temperature", 0, 1); e != nil {
-		return e
-	} else if ok {
-		p.Temperature = float32(v)
-	}
-	if v, ok, e := f.number("top_p", 0, 1); e != nil {
-		return e
-	} else if ok {
-		p.TopP = float32(v)
-	}
-	if v, ok, e := f.integer("top_k", 0, math.MaxInt32); e != nil {
-		return e
-	} else if ok {
-		p.TopK = int(v)
-	}
-	r.Params = p
-	return nil
-}
-
 // anthropicText reads a string or an array of text blocks as one string.
 func anthropicText(raw json.RawMessage, p string) (string, *Error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var blocks []fields
-	if json.Unmarshal(raw, &blocks) != nil {
-		return "", invalid(p, "%s must be a string or an array of text blocks", p)
-	}
-	var b strings.Builder
-	for i, blk := range blocks {
-		bp := p + "[" + strconv.Itoa(i) + "]"
+	return joinedText(raw, p, "text blocks", func(blk fields, bp string) (string, *Error) {
 		typ, e := blockType(blk, bp)
 		if e != nil {
 			return "", e
@@ -151,13 +118,8 @@ func anthropicText(raw json.RawMessage, p string) (string, *Error) {
 		if typ != "text" {
 			return "", unsupported(joinParam(bp, "type"), "%s may hold text blocks only, got %q", p, typ)
 		}
-		t, e := textBlock(blk, bp)
-		if e != nil {
-			return "", e
-		}
-		b.WriteString(t)
-	}
-	return b.String(), nil
+		return textBlock(blk, bp)
+	})
 }
 
 func blockType(blk fields, p string) (string, *Error) {
@@ -347,54 +309,23 @@ func toolUse(blk fields, p string) (map[string]any, *Error) {
 // anthropicTools decodes tools and tool_choice into the chat request's
 // form (and the OpenAI-shaped tools array templates take).
 func (r *Request) anthropicTools(f fields) *Error {
-	var fnTools []map[string]any
-	if raw, ok := f.take("tools"); ok {
-		var list []fields
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return invalid("tools", "tools must be an array of tool objects")
+	if _, e := r.readTools(f, func(t fields, p string) (Tool, *Error) {
+		if typ, _, e := t.str("type"); e != nil || (typ != "" && typ != "custom") {
+			return Tool{}, unsupported(joinParam(p, "type"), "only custom tools (name, description, input_schema) are supported: server tools run on Anthropic's side")
 		}
-		for i, t := range list {
-			p := "tools[" + strconv.Itoa(i) + "]"
-			if t == nil {
-				return invalid(p, "%s must be an object", p)
-			}
-			if typ, _, e := t.str("type"); e != nil || (typ != "" && typ != "custom") {
-				return unsupported(joinParam(p, "type"), "only custom tools (name, description, input_schema) are supported: server tools run on Anthropic's side")
-			}
-			var tool Tool
-			var e *Error
-			if tool.Name, _, e = t.str("name"); e != nil || !toolName.MatchString(tool.Name) {
-				return invalid(joinParam(p, "name"), "tool names are 1-64 letters, digits, '_', '.' or '-'")
-			}
-			if tool.Description, _, e = t.str("description"); e != nil {
-				e.Param = joinParam(p, "description")
-				return e
-			}
-			schema, ok := t.take("input_schema")
-			if !ok || !isObject(schema) {
-				return invalid(joinParam(p, "input_schema"), "a tool needs an input_schema object")
-			}
-			tool.Parameters = schema
-			t.take("cache_control")
-			if _, _, e := t.boolean("strict"); e != nil {
-				e.Param = joinParam(p, "strict")
-				return e
-			}
-			if e := t.rest(p + "."); e != nil {
-				return e
-			}
-			r.Tools = append(r.Tools, tool)
-			fnTools = append(fnTools, map[string]any{"type": "function",
-				"function": map[string]any{"name": tool.Name, "description": tool.Description, "parameters": tool.Parameters}})
+		tool, e := functionTool(t, p, "input_schema")
+		if e != nil {
+			return tool, e
 		}
-		if len(fnTools) > 0 {
-			r.ToolsJSON, _ = json.Marshal(fnTools)
+		if tool.Parameters == nil {
+			return tool, invalid(joinParam(p, "input_schema"), "a tool needs an input_schema object")
 		}
+		t.take("cache_control")
+		return tool, t.rest(p + ".")
+	}); e != nil {
+		return e
 	}
-	r.ToolChoice = ToolChoice{Mode: "auto"}
-	if len(r.Tools) == 0 {
-		r.ToolChoice.Mode = "none"
-	}
+	r.ToolsJSON = functionToolsJSON(r.Tools)
 	r.ParallelToolCalls = true
 	o, ok, e := f.object("tool_choice")
 	if e != nil || !ok {
@@ -412,15 +343,16 @@ func (r *Request) anthropicTools(f fields) *Error {
 		r.ToolChoice.Mode = "required"
 	case "tool":
 		name, _, e := o.str("name")
-		if e != nil || !r.hasTool(name) {
-			return invalid("tool_choice.name", "tool_choice names %q, which is not among the tools", name)
+		if e != nil {
+			e.Param = "tool_choice.name"
+			return e
 		}
 		r.ToolChoice = ToolChoice{Mode: "function", Function: name}
 	default:
 		return invalid("tool_choice.type", `tool_choice type must be "auto", "any", "tool" or "none"`)
 	}
-	if typ != "none" && len(r.Tools) == 0 {
-		return invalid("tool_choice", "tool_choice %q needs tools", typ)
+	if e := r.checkToolChoice("tool_choice", "tool_choice.name"); e != nil {
+		return e
 	}
 	if v, _, e := o.boolean("disable_parallel_tool_use"); e != nil {
 		e.Param = "tool_choice.disable_parallel_tool_use"

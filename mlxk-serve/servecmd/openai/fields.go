@@ -191,3 +191,59 @@ func joinParam(parts ...string) string {
 	}
 	return b.String()
 }
+
+// joinedText reads a string, or an array of parts joined into one string
+// with part reading each (p names the value in errors, each part p[i]).
+func joinedText(raw json.RawMessage, p, what string, part func(fields, string) (string, *Error)) (string, *Error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var parts []fields
+	if json.Unmarshal(raw, &parts) != nil {
+		return "", invalid(p, "%s must be a string or an array of %s", p, what)
+	}
+	var b strings.Builder
+	for i, pt := range parts {
+		pp := p + "[" + strconv.Itoa(i) + "]"
+		if pt == nil {
+			return "", invalid(pp, "%s must be an object", pp)
+		}
+		t, e := part(pt, pp)
+		if e != nil {
+			return "", e
+		}
+		b.WriteString(t)
+	}
+	return b.String(), nil
+}
+
+// readTools reads the tools array, if one was sent, with read turning
+// each tool object into a Tool (p names it in errors; read checks that
+// nothing is left over), and sets tool_choice's default: "auto" with
+// tools, "none" without. It returns the array as sent.
+func (r *Request) readTools(f fields, read func(t fields, p string) (Tool, *Error)) (json.RawMessage, *Error) {
+	raw, ok := f.take("tools")
+	if ok {
+		var list []fields
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, invalid("tools", "tools must be an array of tool objects")
+		}
+		for i, t := range list {
+			p := "tools[" + strconv.Itoa(i) + "]"
+			if t == nil {
+				return nil, invalid(p, "%s must be an object", p)
+			}
+			tool, e := read(t, p)
+			if e != nil {
+				return nil, e
+			}
+			r.Tools = append(r.Tools, tool)
+		}
+	}
+	r.ToolChoice = ToolChoice{Mode: "auto"}
+	if len(r.Tools) == 0 {
+		r.ToolChoice.Mode = "none"
+	}
+	return raw, nil
+}

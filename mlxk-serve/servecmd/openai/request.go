@@ -234,7 +234,7 @@ func (r *Request) common(f fields) *Error {
 	} else if ok {
 		r.N = int(n)
 	}
-	if e := r.sampling(f); e != nil {
+	if e := r.sampling(f, maxTemperature); e != nil {
 		return e
 	}
 	if raw, ok := f.take("stop"); ok {
@@ -271,11 +271,15 @@ func (r *Request) common(f fields) *Error {
 	return nil
 }
 
-// sampling decodes the sampler settings; absent ones get mlx-knife's
-// defaults.
-func (r *Request) sampling(f fields) *Error {
+// maxTemperature bounds temperature on the OpenAI routes (Anthropic's
+// API takes 0-1).
+const maxTemperature = 100
+
+// sampling decodes the sampler settings, temperature up to maxTemp; absent
+// ones get mlx-knife's defaults.
+func (r *Request) sampling(f fields, maxTemp float64) *Error {
 	p := sample.Params{Temperature: DefaultTemperature, TopP: DefaultTopP, RepetitionPenalty: DefaultRepetitionPenalty}
-	if v, ok, e := f.number("temperature", 0, 100); e != nil {
+	if v, ok, e := f.number("temperature", 0, maxTemp); e != nil {
 		return e
 	} else if ok {
 		p.Temperature = float32(v)
@@ -474,84 +478,33 @@ func (r *Request) responseFormat(f fields) *Error {
 
 // tools decodes tools, tool_choice and parallel_tool_calls.
 func (r *Request) tools(f fields) *Error {
-	if raw, ok := f.take("tools"); ok {
-		var list []fields
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return invalid("tools", "tools must be an array of tool objects")
+	raw, e := r.readTools(f, func(t fields, p string) (Tool, *Error) {
+		typ, _, e := t.str("type")
+		if e != nil || typ != "function" {
+			return Tool{}, unsupported(joinParam(p, "type"), `only tools of type "function" are supported`)
 		}
-		for i, t := range list {
-			p := "tools[" + strconv.Itoa(i) + "]"
-			if t == nil {
-				return invalid(p, "%s must be an object", p)
-			}
-			typ, _, e := t.str("type")
-			if e != nil || typ != "function" {
-				return unsupported(joinParam(p, "type"), `only tools of type "function" are supported`)
-			}
-			fn, ok, e := t.object("function")
-			if e != nil || !ok {
-				return invalid(joinParam(p, "function"), "%s needs a function object", p)
-			}
-			var tool Tool
-			if tool.Name, _, e = fn.str("name"); e != nil || !toolName.MatchString(tool.Name) {
-				return invalid(joinParam(p, "function", "name"), "function names are 1-64 letters, digits, '_', '.' or '-'")
-			}
-			if tool.Description, _, e = fn.str("description"); e != nil {
-				e.Param = joinParam(p, "function", "description")
-				return e
-			}
-			if params, ok := fn.take("parameters"); ok {
-				if !isObject(params) {
-					return invalid(joinParam(p, "function", "parameters"), "function parameters must be a JSON Schema object")
-				}
-				tool.Parameters = params
-			}
-			if _, _, e := fn.boolean("strict"); e != nil {
-				e.Param = joinParam(p, "function", "strict")
-				return e
-			}
-			if e := fn.rest(joinParam(p, "function") + "."); e != nil {
-				return e
-			}
-			if e := t.rest(p + "."); e != nil {
-				return e
-			}
-			r.Tools = append(r.Tools, tool)
+		fn, ok, e := t.object("function")
+		if e != nil || !ok {
+			return Tool{}, invalid(joinParam(p, "function"), "%s needs a function object", p)
 		}
-		if len(r.Tools) > 0 {
-			r.ToolsJSON = raw
+		tool, e := functionTool(fn, joinParam(p, "function"), "parameters")
+		if e != nil {
+			return tool, e
 		}
+		if e := fn.rest(joinParam(p, "function") + "."); e != nil {
+			return tool, e
+		}
+		return tool, t.rest(p + ".")
+	})
+	if e != nil {
+		return e
 	}
-	r.ToolChoice = ToolChoice{Mode: "auto"}
-	if len(r.Tools) == 0 {
-		r.ToolChoice.Mode = "none"
+	if len(r.Tools) > 0 {
+		r.ToolsJSON = raw // as sent: templates may read more than the function
 	}
 	if raw, ok := f.take("tool_choice"); ok {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			switch s {
-			case "none", "auto", "required":
-				r.ToolChoice.Mode = s
-			default:
-				return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or a function`)
-			}
-		} else {
-			var c struct {
-				Type     string `json:"type"`
-				Function struct {
-					Name string `json:"name"`
-				} `json:"function"`
-			}
-			if json.Unmarshal(raw, &c) != nil || c.Type != "function" || c.Function.Name == "" {
-				return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`)
-			}
-			r.ToolChoice = ToolChoice{Mode: "function", Function: c.Function.Name}
-		}
-		if r.ToolChoice.Mode != "none" && len(r.Tools) == 0 {
-			return invalid("tool_choice", "tool_choice %q needs tools", r.ToolChoice.Mode)
-		}
-		if r.ToolChoice.Mode == "function" && !r.hasTool(r.ToolChoice.Function) {
-			return invalid("tool_choice", "tool_choice names %q, which is not among the tools", r.ToolChoice.Function)
+		if e := r.openAIToolChoice(raw, false); e != nil {
+			return e
 		}
 	}
 	r.ParallelToolCalls = true
@@ -561,6 +514,99 @@ func (r *Request) tools(f fields) *Error {
 		r.ParallelToolCalls = v
 	}
 	return nil
+}
+
+// functionTool reads a function's name, description, parameter schema
+// (under schemaKey) and strict flag from fn, leaving other keys to the
+// caller; p names fn in errors.
+func functionTool(fn fields, p, schemaKey string) (Tool, *Error) {
+	var tool Tool
+	var e *Error
+	if tool.Name, _, e = fn.str("name"); e != nil || !toolName.MatchString(tool.Name) {
+		return tool, invalid(joinParam(p, "name"), "function names are 1-64 letters, digits, '_', '.' or '-'")
+	}
+	if tool.Description, _, e = fn.str("description"); e != nil {
+		e.Param = joinParam(p, "description")
+		return tool, e
+	}
+	if params, ok := fn.take(schemaKey); ok {
+		if !isObject(params) {
+			return tool, invalid(joinParam(p, schemaKey), "%s must be a JSON Schema object", schemaKey)
+		}
+		tool.Parameters = params
+	}
+	if _, _, e := fn.boolean("strict"); e != nil {
+		e.Param = joinParam(p, "strict")
+		return tool, e
+	}
+	return tool, nil
+}
+
+// functionToolsJSON is tools in the OpenAI chat shape templates take.
+func functionToolsJSON(tools []Tool) json.RawMessage {
+	if len(tools) == 0 {
+		return nil
+	}
+	out := make([]map[string]any, 0, len(tools))
+	for _, t := range tools {
+		fn := map[string]any{"name": t.Name, "description": t.Description}
+		if t.Parameters != nil {
+			fn["parameters"] = t.Parameters
+		}
+		out = append(out, map[string]any{"type": "function", "function": fn})
+	}
+	b, _ := json.Marshal(out) // strings and raw JSON: cannot fail
+	return b
+}
+
+// checkToolChoice checks a decided tool_choice against the tools: param
+// names tool_choice in errors, nameParam the function it names.
+func (r *Request) checkToolChoice(param, nameParam string) *Error {
+	if r.ToolChoice.Mode != "none" && len(r.Tools) == 0 {
+		return invalid(param, "tool_choice %q needs tools", r.ToolChoice.Mode)
+	}
+	if r.ToolChoice.Mode == "function" && !r.hasTool(r.ToolChoice.Function) {
+		return invalid(nameParam, "tool_choice names %q, which is not among the tools", r.ToolChoice.Function)
+	}
+	return nil
+}
+
+// openAIToolChoice reads tool_choice: "none", "auto", "required", or a
+// function, {"type":"function","function":{"name":...}} in chat
+// completions or {"type":"function","name":...} (flat) in the Responses
+// API.
+func (r *Request) openAIToolChoice(raw json.RawMessage, flat bool) *Error {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		switch s {
+		case "none", "auto", "required":
+			r.ToolChoice = ToolChoice{Mode: s}
+		default:
+			return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or a function`)
+		}
+		return r.checkToolChoice("tool_choice", "tool_choice")
+	}
+	var c struct {
+		Type     string `json:"type"`
+		Name     string `json:"name"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	shape := `{"type":"function","function":{"name":...}}`
+	if flat {
+		shape = `{"type":"function","name":...}`
+	}
+	err := json.Unmarshal(raw, &c)
+	name := c.Function.Name
+	if flat {
+		name = c.Name
+	}
+	if err != nil || c.Type != "function" || name == "" {
+		return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or %s`, shape)
+	}
+	r.ToolChoice = ToolChoice{Mode: "function", Function: name}
+	return r.checkToolChoice("tool_choice", "tool_choice")
 }
 
 func (r *Request) hasTool(name string) bool {

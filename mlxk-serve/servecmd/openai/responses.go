@@ -48,7 +48,7 @@ func DecodeResponses(body []byte) (*Request, *Error) {
 	} else if ok {
 		r.MaxTokens = int(n)
 	}
-	if e := r.sampling(f); e != nil {
+	if e := r.sampling(f, maxTemperature); e != nil {
 		return nil, e
 	}
 	var msgs []map[string]json.RawMessage
@@ -279,20 +279,7 @@ func responseInput(raw json.RawMessage) ([]map[string]json.RawMessage, *Error) {
 // responseContent reads a string or text parts (input_text, output_text)
 // as one string; other parts (images, files, audio) are refused.
 func responseContent(raw json.RawMessage, p string) (string, *Error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var parts []fields
-	if json.Unmarshal(raw, &parts) != nil {
-		return "", invalid(p, "%s must be a string or an array of content parts", p)
-	}
-	var b strings.Builder
-	for i, part := range parts {
-		pp := p + "[" + strconv.Itoa(i) + "]"
-		if part == nil {
-			return "", invalid(pp, "%s must be an object", pp)
-		}
+	return joinedText(raw, p, "content parts", func(part fields, pp string) (string, *Error) {
 		typ, _, e := part.str("type")
 		if e != nil {
 			e.Param = joinParam(pp, "type")
@@ -309,92 +296,29 @@ func responseContent(raw json.RawMessage, p string) (string, *Error) {
 			part.take("annotations")
 			part.take("logprobs")
 		}
-		if e := part.rest(pp + "."); e != nil {
-			return "", e
-		}
-		b.WriteString(t)
-	}
-	return b.String(), nil
+		return t, part.rest(pp + ".")
+	})
 }
 
 // responseTools decodes function tools, tool_choice and
 // parallel_tool_calls.
 func (r *Request) responseTools(f fields) *Error {
-	var fnTools []map[string]any
-	if raw, ok := f.take("tools"); ok {
-		var list []fields
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return invalid("tools", "tools must be an array of tool objects")
+	if _, e := r.readTools(f, func(t fields, p string) (Tool, *Error) {
+		if typ, _, e := t.str("type"); e != nil || typ != "function" {
+			return Tool{}, unsupported(joinParam(p, "type"), `only tools of type "function" are supported`)
 		}
-		for i, t := range list {
-			p := "tools[" + strconv.Itoa(i) + "]"
-			if t == nil {
-				return invalid(p, "%s must be an object", p)
-			}
-			if typ, _, e := t.str("type"); e != nil || typ != "function" {
-				return unsupported(joinParam(p, "type"), `only tools of type "function" are supported`)
-			}
-			var tool Tool
-			var e *Error
-			if tool.Name, _, e = t.str("name"); e != nil || !toolName.MatchString(tool.Name) {
-				return invalid(joinParam(p, "name"), "function names are 1-64 letters, digits, '_', '.' or '-'")
-			}
-			if tool.Description, _, e = t.str("description"); e != nil {
-				e.Param = joinParam(p, "description")
-				return e
-			}
-			if params, ok := t.take("parameters"); ok {
-				if !isObject(params) {
-					return invalid(joinParam(p, "parameters"), "function parameters must be a JSON Schema object")
-				}
-				tool.Parameters = params
-			}
-			if _, _, e := t.boolean("strict"); e != nil {
-				e.Param = joinParam(p, "strict")
-				return e
-			}
-			if e := t.rest(p + "."); e != nil {
-				return e
-			}
-			r.Tools = append(r.Tools, tool)
-			fn := map[string]any{"name": tool.Name, "description": tool.Description}
-			if tool.Parameters != nil {
-				fn["parameters"] = tool.Parameters
-			}
-			fnTools = append(fnTools, map[string]any{"type": "function", "function": fn})
+		tool, e := functionTool(t, p, "parameters")
+		if e != nil {
+			return tool, e
 		}
-		if len(fnTools) > 0 {
-			r.ToolsJSON, _ = json.Marshal(fnTools)
-		}
+		return tool, t.rest(p + ".")
+	}); e != nil {
+		return e
 	}
-	r.ToolChoice = ToolChoice{Mode: "auto"}
-	if len(r.Tools) == 0 {
-		r.ToolChoice.Mode = "none"
-	}
+	r.ToolsJSON = functionToolsJSON(r.Tools)
 	if raw, ok := f.take("tool_choice"); ok {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			switch s {
-			case "none", "auto", "required":
-				r.ToolChoice.Mode = s
-			default:
-				return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or a function`)
-			}
-		} else {
-			var c struct {
-				Type string `json:"type"`
-				Name string `json:"name"`
-			}
-			if json.Unmarshal(raw, &c) != nil || c.Type != "function" || c.Name == "" {
-				return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or {"type":"function","name":...}`)
-			}
-			r.ToolChoice = ToolChoice{Mode: "function", Function: c.Name}
-		}
-		if r.ToolChoice.Mode != "none" && len(r.Tools) == 0 {
-			return invalid("tool_choice", "tool_choice %q needs tools", r.ToolChoice.Mode)
-		}
-		if r.ToolChoice.Mode == "function" && !r.hasTool(r.ToolChoice.Function) {
-			return invalid("tool_choice", "tool_choice names %q, which is not among the tools", r.ToolChoice.Function)
+		if e := r.openAIToolChoice(raw, true); e != nil {
+			return e
 		}
 	}
 	if v, ok, e := f.boolean("parallel_tool_calls"); e != nil {
