@@ -10,6 +10,8 @@ package engine
 import (
 	"context"
 	"errors"
+
+	"github.com/mlxk/mlxk/shared/engine/model"
 )
 
 // ErrTooLarge reports a model whose estimated memory exceeds the budget a
@@ -75,6 +77,23 @@ type Model interface {
 	// logits of the last token of each step (all tokens with AllLogits).
 	Forward(ctx context.Context, steps []Step) ([][]float32, error)
 	Close() error
+}
+
+// Pooling picks the hidden states an embedding is made of.
+type Pooling = model.Pooling
+
+// The poolings an Embedder offers.
+const (
+	PoolLast = model.PoolLast
+	PoolMean = model.PoolMean
+)
+
+// Embedder is a Model that also returns hidden states: per input, the
+// final hidden state (after the last norm) pooled over its tokens, the
+// vector embedding models are trained to produce. Each input is read
+// from an empty context.
+type Embedder interface {
+	Embed(ctx context.Context, inputs [][]int32, pool Pooling) ([][]float32, error)
 }
 
 // Step is one sequence's part of a forward batch.

@@ -131,6 +131,19 @@ func (n *nativeModel) Forward(ctx context.Context, steps []Step) ([][]float32, e
 	return n.m.Forward(in)
 }
 
+// Embed implements Embedder: every input in a fresh cache, all in one
+// batch.
+func (n *nativeModel) Embed(ctx context.Context, inputs [][]int32, pool Pooling) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	in := make([]model.Input, len(inputs))
+	for i, toks := range inputs {
+		in[i] = model.Input{Cache: n.m.NewCache(), Tokens: toks}
+	}
+	return n.m.Embed(in, pool)
+}
+
 // Recycle implements Recycler.
 func (n *nativeModel) Recycle(logits [][]float32) { n.m.Recycle(logits) }
 

@@ -33,7 +33,9 @@ type Model struct {
 	EOS []int32
 	// ContextLength is the model's context window in tokens.
 	ContextLength int
-	LoadTime      time.Duration
+	// Embedding is how the model's embeddings are pooled (EmbedTokens).
+	Embedding Embedding
+	LoadTime  time.Duration
 }
 
 // Load reads the tokenizer and template of dir and loads its weights.
@@ -43,7 +45,7 @@ func Load(ctx context.Context, b engine.Backend, dir string, opts engine.LoadOpt
 	if err != nil {
 		return nil, fmt.Errorf("load tokenizer: %w", err)
 	}
-	m := &Model{Dir: dir, Tok: tok, ContextLength: ContextLength(dir)}
+	m := &Model{Dir: dir, Tok: tok, ContextLength: ContextLength(dir), Embedding: EmbeddingConfig(dir)}
 	if src, err := chattemplate.Find(dir, false); err == nil {
 		m.Template, m.TemplateErr = chattemplate.Parse(src)
 	} else if !errors.Is(err, chattemplate.ErrNoTemplate) {

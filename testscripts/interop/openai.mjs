@@ -156,6 +156,17 @@ out.responses_stream = {
 const rhelper = await client.responses.stream({ model, instructions, input, temperature: 0, max_output_tokens: 24 }).finalResponse();
 out.responses_helper = { same_as_whole: rhelper.output_text === resp.output_text };
 
+// Embeddings: the client asks for base64 and decodes it; floats agree.
+const emb = await client.embeddings.create({ model, input: ["Noah built an ark.", "It rained."] });
+const embFloat = await client.embeddings.create({ model, input: "Noah built an ark.", encoding_format: "float" });
+const v0 = emb.data[0].embedding;
+const norm = Math.sqrt(v0.reduce((s, x) => s + x * x, 0));
+out.embeddings = {
+  count: emb.data.length, dims: v0.length, unit: Math.abs(norm - 1) < 1e-4,
+  base64_matches_float: v0.every((x, i) => Math.abs(x - embFloat.data[0].embedding[i]) < 1e-6),
+  prompt_tokens: emb.usage.prompt_tokens > 0,
+};
+
 // Errors arrive as the client's typed exceptions.
 out.errors = {
   not_found: await expectError(() => client.chat.completions.create({ model: "nobody/nothing", messages })),

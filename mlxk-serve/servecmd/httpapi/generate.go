@@ -96,7 +96,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, decode func([]byt
 		s.fail(w, r, e)
 		return nil, nil, false
 	}
-	m, err := s.reg.Acquire(r.Context(), req.Model)
+	m, err := s.reg.Acquire(r.Context(), req.Model, models.Generate)
 	if err != nil {
 		if r.Context().Err() == nil { // a client that left needs no answer
 			s.fail(w, r, modelError(err))

@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	route(http.MethodPost, "/v1/chat/completions", s.chat)
 	route(http.MethodPost, "/v1/completions", s.completions)
 	route(http.MethodPost, "/v1/responses", s.responses)
+	route(http.MethodPost, "/v1/embeddings", s.embeddings)
 	route(http.MethodPost, "/v1/messages", s.messages)
 	route(http.MethodPost, "/v1/messages/count_tokens", s.countTokens)
 	route(http.MethodGet, "/api/ps", s.ps)

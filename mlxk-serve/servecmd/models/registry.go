@@ -191,10 +191,29 @@ func (r *Registry) Resolve(name string, allowPath bool) (target, error) {
 	if !t.info.RuntimeCompatible {
 		return t, mlxkerr.New(ErrIncompatible, "model %s is not compatible: %s", t.id, reason)
 	}
-	if !slices.Contains(t.info.Capabilities, "text-generation") {
-		return t, mlxkerr.New(ErrIncompatible, "model %s does not generate text (capabilities: %s)", t.id, strings.Join(t.info.Capabilities, ", "))
-	}
 	return t, nil
+}
+
+// Purpose is what a request wants a model for.
+type Purpose int
+
+const (
+	// AnyPurpose admits every runnable model (a --model preload).
+	AnyPurpose Purpose = iota
+	// Generate needs a model that generates text (chat, completions):
+	// not an embedding-only model.
+	Generate
+	// Embed admits every runnable model: a decoder's hidden states are
+	// embeddings, best from a model trained for them.
+	Embed
+)
+
+// serves refuses a model that cannot serve p.
+func serves(info modelinfo.Model, id string, p Purpose) error {
+	if p == Generate && !slices.Contains(info.Capabilities, "text-generation") {
+		return mlxkerr.New(ErrIncompatible, "model %s does not generate text (capabilities: %s)", id, strings.Join(info.Capabilities, ", "))
+	}
+	return nil
 }
 
 // Preflight checks a --model before the server starts: resolution,
@@ -238,11 +257,12 @@ func humanBytes(n int64) string {
 // load. When the model does not fit next to the loaded ones, idle models
 // are unloaded (least recently used first); when all are busy, Acquire
 // waits until one frees up or ctx ends.
-func (r *Registry) Acquire(ctx context.Context, name string) (*Model, error) {
-	return r.acquire(ctx, name, false)
+// The model must serve p.
+func (r *Registry) Acquire(ctx context.Context, name string, p Purpose) (*Model, error) {
+	return r.acquire(ctx, name, false, p)
 }
 
-func (r *Registry) acquire(ctx context.Context, name string, allowPath bool) (*Model, error) {
+func (r *Registry) acquire(ctx context.Context, name string, allowPath bool, p Purpose) (*Model, error) {
 	r.mu.Lock()
 	dir, known := r.aliases[name]
 	r.mu.Unlock()
@@ -251,6 +271,9 @@ func (r *Registry) acquire(ctx context.Context, name string, allowPath bool) (*M
 	if !known {
 		var err error
 		if t, err = r.Resolve(name, allowPath); err != nil {
+			return nil, err
+		}
+		if err := serves(t.info, t.id, p); err != nil {
 			return nil, err
 		}
 		dir, need = t.dir, estimate(r.cfg.Backend, t.dir)
@@ -265,6 +288,10 @@ func (r *Registry) acquire(ctx context.Context, name string, allowPath bool) (*M
 			return nil, ErrClosed
 		}
 		if m := r.models[dir]; m != nil {
+			if err := serves(m.Info, m.ID, p); err != nil {
+				r.mu.Unlock()
+				return nil, err
+			}
 			m.refs++
 			r.stopTimer(m)
 			if t.id != "" {
@@ -275,7 +302,7 @@ func (r *Registry) acquire(ctx context.Context, name string, allowPath bool) (*M
 		}
 		if known { // the alias went stale: the model was unloaded
 			r.mu.Unlock()
-			return r.acquire(ctx, name, allowPath)
+			return r.acquire(ctx, name, allowPath, p)
 		}
 		if r.fits(need) {
 			m := &Model{ID: t.id, Dir: t.dir, Info: t.info, Need: need, ready: make(chan struct{}), refs: 1,
@@ -515,7 +542,7 @@ func (r *Registry) notifyLocked() {
 // Preload loads a model at startup (folders allowed) and keeps it loaded
 // until keepAlive says otherwise (negative: forever).
 func (r *Registry) Preload(ctx context.Context, name string, keepAlive time.Duration) (*Model, error) {
-	m, err := r.acquire(ctx, name, true)
+	m, err := r.acquire(ctx, name, true, AnyPurpose)
 	if err != nil {
 		return nil, err
 	}
@@ -595,7 +622,7 @@ func (r *Registry) List() ([]Listed, error) {
 			return
 		}
 		info, _ := modelinfo.Describe(res)
-		if info.Health != "healthy" || !info.RuntimeCompatible || !slices.Contains(info.Capabilities, "text-generation") {
+		if info.Health != "healthy" || !info.RuntimeCompatible {
 			return
 		}
 		all[i] = Listed{ID: info.Name, Info: info, ContextLength: textgen.ContextLength(res.Path()), Created: res.Snapshot.ModTime}

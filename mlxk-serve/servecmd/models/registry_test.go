@@ -47,11 +47,11 @@ func ids(st []Status) string {
 func TestAcquireSharesOneLoad(t *testing.T) {
 	loads := 0
 	r := newRegistry(t, Config{KeepAlive: -1, OnLoad: func(string, time.Duration, error) { loads++ }}, "org/A")
-	a1, err := r.Acquire(context.Background(), "org/A")
+	a1, err := r.Acquire(context.Background(), "org/A", Generate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, err := r.Acquire(context.Background(), "A") // a fuzzy name of the same model
+	a2, err := r.Acquire(context.Background(), "A", Generate) // a fuzzy name of the same model
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestAcquireSharesOneLoad(t *testing.T) {
 
 func TestKeepAliveUnloadsIdleModels(t *testing.T) {
 	r := newRegistry(t, Config{KeepAlive: 50 * time.Millisecond}, "org/A")
-	m, err := r.Acquire(context.Background(), "org/A")
+	m, err := r.Acquire(context.Background(), "org/A", Generate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestKeepAliveUnloadsIdleModels(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// A request's keep_alive of 0 unloads at once.
-	m, _ = r.Acquire(context.Background(), "org/A")
+	m, _ = r.Acquire(context.Background(), "org/A", Generate)
 	zero := time.Duration(0)
 	r.Release(m, &zero)
 	if len(r.Loaded()) != 0 {
@@ -102,7 +102,7 @@ func TestSwitchingModelsEvictsLeastRecentlyUsed(t *testing.T) {
 	r := newRegistry(t, Config{KeepAlive: -1, MaxLoaded: 2}, "org/A", "org/B", "org/C")
 	use := func(name string) {
 		t.Helper()
-		m, err := r.Acquire(context.Background(), name)
+		m, err := r.Acquire(context.Background(), name, Generate)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,14 +119,14 @@ func TestSwitchingModelsEvictsLeastRecentlyUsed(t *testing.T) {
 
 func TestBusyModelsAreNotEvicted(t *testing.T) {
 	r := newRegistry(t, Config{KeepAlive: -1, MaxLoaded: 1}, "org/A", "org/B")
-	a, err := r.Acquire(context.Background(), "org/A")
+	a, err := r.Acquire(context.Background(), "org/A", Generate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// B waits while A is busy, and loads once A is released.
 	got := make(chan error, 1)
 	go func() {
-		b, err := r.Acquire(context.Background(), "org/B")
+		b, err := r.Acquire(context.Background(), "org/B", Generate)
 		if err == nil {
 			r.Release(b, nil)
 		}
@@ -145,10 +145,10 @@ func TestBusyModelsAreNotEvicted(t *testing.T) {
 		t.Errorf("loaded %s", ids(r.Loaded()))
 	}
 	// A caller that gives up while waiting gets its context error.
-	b, _ := r.Acquire(context.Background(), "org/B")
+	b, _ := r.Acquire(context.Background(), "org/B", Generate)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := r.Acquire(ctx, "org/A"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := r.Acquire(ctx, "org/A", Generate); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("waiting acquire: %v", err)
 	}
 	r.Release(b, nil)
@@ -156,7 +156,7 @@ func TestBusyModelsAreNotEvicted(t *testing.T) {
 
 func TestMemoryLimit(t *testing.T) {
 	r := newRegistry(t, Config{KeepAlive: -1, MaxLoaded: 4, MemoryLimit: 1000}, "org/A")
-	_, err := r.Acquire(context.Background(), "org/A")
+	_, err := r.Acquire(context.Background(), "org/A", Generate)
 	var e *mlxkerr.Error
 	if !errors.As(err, &e) || e.Type != ErrTooLarge || !strings.Contains(e.Message, "memory limit") {
 		t.Fatalf("err %v", err)
@@ -173,7 +173,7 @@ func TestMemoryLimit(t *testing.T) {
 	need := estimate(probe.cfg.Backend, tg.dir)
 	r = newRegistry(t, Config{KeepAlive: -1, MaxLoaded: 4, MemoryLimit: need * 3 / 2}, "org/A", "org/B")
 	for _, name := range []string{"org/A", "org/B"} {
-		m, err := r.Acquire(context.Background(), name)
+		m, err := r.Acquire(context.Background(), name, Generate)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestResolveErrors(t *testing.T) {
 		"nobody/nothing": mlxkerr.ModelNotFound,
 		"./some/folder":  mlxkerr.ModelNotFound, // folders only through --model
 	} {
-		_, err := r.Acquire(context.Background(), name)
+		_, err := r.Acquire(context.Background(), name, Generate)
 		var e *mlxkerr.Error
 		if !errors.As(err, &e) || e.Type != want {
 			t.Errorf("%s: %v, want %s", name, err, want)
@@ -204,7 +204,7 @@ func TestUnloadAndList(t *testing.T) {
 	if err != nil || len(list) != 2 || list[0].ID != "org/A" || list[0].Loaded || list[0].ContextLength != servetest.ContextLength {
 		t.Fatalf("list %+v, %v", list, err)
 	}
-	m, _ := r.Acquire(context.Background(), "org/B")
+	m, _ := r.Acquire(context.Background(), "org/B", Generate)
 	if list, _ = r.List(); list[0].ID != "org/B" || !list[0].Loaded {
 		t.Errorf("loaded model not first: %+v", list)
 	}

@@ -80,6 +80,63 @@ type row struct {
 func (m *Model) Forward(inputs []Input) ([][]float32, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	s, err := m.run(inputs)
+	if err != nil {
+		return nil, err
+	}
+	return m.logits(inputs, s)
+}
+
+// Pooling picks the hidden states an embedding is made of.
+type Pooling int
+
+const (
+	PoolLast Pooling = iota // the last token's (a causal model's last position has read everything)
+	PoolMean                // the mean over all tokens
+)
+
+// Embed runs the decoder over a batch and returns, per input, its final
+// hidden state (after the last norm, what the LM head reads) pooled over
+// its tokens. The inputs' tokens are added to their caches as in Forward.
+func (m *Model) Embed(inputs []Input, pool Pooling) ([][]float32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.run(inputs)
+	if err != nil {
+		return nil, err
+	}
+	c := m.cfg
+	H := c.Hidden
+	out := make([][]float32, len(inputs))
+	h := make([]float32, H)
+	r := 0
+	for i, in := range inputs {
+		v := make([]float32, H)
+		first := r
+		if pool == PoolLast {
+			first = r + len(in.Tokens) - 1
+		}
+		for p := first; p < r+len(in.Tokens); p++ {
+			kernels.RMSNorm(h, s.x[p*H:(p+1)*H], m.w.norm, c.NormEps, c.NormPlusOne)
+			for j, x := range h {
+				v[j] += x
+			}
+		}
+		if n := r + len(in.Tokens) - first; n > 1 {
+			inv := 1 / float32(n)
+			for j := range v {
+				v[j] *= inv
+			}
+		}
+		out[i] = v
+		r += len(in.Tokens)
+	}
+	return out, nil
+}
+
+// run is the decoder stack over a batch: it leaves every token's final
+// residual stream in the scratch's x rows. m.mu is held.
+func (m *Model) run(inputs []Input) (*scratch, error) {
 	c := m.cfg
 	var rows []row
 	for i, in := range inputs {
@@ -186,7 +243,7 @@ func (m *Model) Forward(inputs []Input) ([][]float32, error) {
 	for _, in := range inputs {
 		in.Cache.n += len(in.Tokens)
 	}
-	return m.logits(inputs, s)
+	return s, nil
 }
 
 // logits applies the final norm and the LM head to the rows callers want.

@@ -157,3 +157,46 @@ func TestForwardRejectsBadTokens(t *testing.T) {
 		t.Fatal("empty input accepted")
 	}
 }
+
+// TestEmbedPoolsWhatTheHeadReads: the LM head applied to an embedding
+// gives the logits Forward computes (checked against an independent
+// implementation by TestGoldenLogits): the last token's for PoolLast, and,
+// the head being linear, the mean of all tokens' logits for PoolMean. A
+// batch embeds as its inputs do alone.
+func TestEmbedPoolsWhatTheHeadReads(t *testing.T) {
+	for _, name := range []string{"qwen2", "gemma3"} {
+		m := randomModel(t, testConfigs[name], 5)
+		V, H := m.cfg.Vocab, m.cfg.Hidden
+		a, b := []int32{1, 2, 3, 4, 5}, []int32{9, 8}
+		all, err := m.Forward([]Input{{Cache: m.NewCache(), Tokens: a, AllLogits: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := func(v []float32) []float32 {
+			out := make([]float32, V)
+			kernels.MatMul(nil, m.w.lmHead, out, v, 1)
+			return out
+		}
+		last, err := m.Embed([]Input{{Cache: m.NewCache(), Tokens: a}, {Cache: m.NewCache(), Tokens: b}}, PoolLast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(last) != 2 || len(last[0]) != H {
+			t.Fatalf("%s: %d embeddings of %d", name, len(last), len(last[0]))
+		}
+		close32(t, name+" last", head(last[0]), all[0][(len(a)-1)*V:], 1e-4)
+		mean, err := m.Embed([]Input{{Cache: m.NewCache(), Tokens: a}}, PoolMean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, V)
+		for p := range a {
+			for j := range want {
+				want[j] += all[0][p*V+j] / float32(len(a))
+			}
+		}
+		close32(t, name+" mean", head(mean[0]), want, 1e-4)
+		alone, _ := m.Embed([]Input{{Cache: m.NewCache(), Tokens: b}}, PoolLast)
+		close32(t, name+" batch", last[1], alone[0], 1e-5)
+	}
+}

@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/models"
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
+	"github.com/mlxk/mlxk/shared/textgen"
+)
+
+// embeddings answers POST /v1/embeddings: each input's pooled final hidden
+// state (textgen.EmbedTokens), from any runnable model (best one trained
+// for embeddings, such as Qwen3-Embedding).
+func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	body, e := s.readBody(w, r)
+	var req *openai.EmbeddingRequest
+	if e == nil {
+		req, e = openai.DecodeEmbeddings(body)
+	}
+	if e == nil && s.state.Load() == stateDraining {
+		e = openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down")
+	}
+	if e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	m, err := s.reg.Acquire(r.Context(), req.Model, models.Embed)
+	if err != nil {
+		if r.Context().Err() == nil {
+			s.fail(w, r, modelError(err))
+		}
+		return
+	}
+	defer s.reg.Release(m, nil)
+	info(r).model = m.ID
+	inputs := req.IDs
+	vocab := m.Text.Engine.Info().Vocab
+	for _, ids := range inputs {
+		for _, id := range ids {
+			if int(id) >= vocab {
+				s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "input",
+					"input token %d is outside the vocabulary of %d", id, vocab))
+				return
+			}
+		}
+	}
+	for _, t := range req.Texts {
+		inputs = append(inputs, m.Text.EncodeForEmbedding(t))
+	}
+	tokens := 0
+	for i, ids := range inputs {
+		if len(ids) > m.Text.ContextLength && m.Text.ContextLength > 0 {
+			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeContextExceeded, "input",
+				"input %d has %d tokens; model %s has a context of %d", i, len(ids), m.ID, m.Text.ContextLength))
+			return
+		}
+		tokens += len(ids)
+	}
+	vecs, err := m.Text.EmbedTokens(r.Context(), inputs, req.Dimensions)
+	switch {
+	case errors.Is(err, textgen.ErrNoEmbeddings):
+		s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "model", "model %s: %v", m.ID, err))
+		return
+	case err != nil && r.Context().Err() != nil:
+		return // the client left
+	case err != nil:
+		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "embedding failed: %v", err))
+		return
+	}
+	out := openai.EmbeddingList{Object: openai.ObjectList, Model: m.ID, Data: make([]openai.Embedding, len(vecs)),
+		Usage: openai.EmbeddingsUsage{PromptTokens: tokens, TotalTokens: tokens}}
+	for i, v := range vecs {
+		out.Data[i] = openai.Embedding{Object: "embedding", Index: i, Embedding: v}
+		if req.Base64 {
+			out.Data[i].Embedding = openai.EncodeFloats(v)
+		}
+	}
+	s.met.promptTokens.Add(float64(tokens), m.ID)
+	info(r).promptTokens = tokens
+	s.writeJSON(w, r, http.StatusOK, out)
+}
