@@ -1,6 +1,6 @@
 // Package runcmd implements the mlxk-run binary: `run` generates text from
 // a cached model (or a workspace folder) with the native engine, single
-// shot or as an interactive chat.
+// shot or as an interactive chat; `embed` prints texts' embeddings.
 package runcmd
 
 import (
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/mlxk/mlxk/shared/cli"
@@ -25,7 +26,7 @@ import (
 // Program is the mlxk-run binary.
 var Program = cli.Program{
 	Name:  "mlxk-run",
-	Verbs: []cli.Verb{{Name: "run", Usage: usage, Run: run}},
+	Verbs: []cli.Verb{{Name: "run", Usage: usage, Run: run}, {Name: "embed", Usage: embedUsage, Run: embed}},
 }
 
 // Main runs mlxk-run with the process environment.
@@ -117,9 +118,13 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 		return mlxkerr.New(mlxkerr.CommandError, "interactive mode is not compatible with JSON output; give a prompt")
 	}
 
-	dir, err := locate(env, spec)
+	dir, info, err := locate(env, spec)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(info.Capabilities, "text-generation") {
+		return mlxkerr.New(errIncompatible, "model %s does not generate text (capabilities: %s); for embeddings use: mlxk embed %s <text>",
+			info.Name, strings.Join(info.Capabilities, ", "), spec)
 	}
 	if o.verbose {
 		fmt.Fprintf(env.Stderr, "Loading model from %s...\n", dir)
@@ -171,13 +176,13 @@ func readPrompt(env cli.Env, words []string) (string, bool, error) {
 
 // locate finds the model folder and refuses, before anything is loaded,
 // models that are missing, ambiguous, unhealthy or not runnable.
-func locate(env cli.Env, spec string) (string, error) {
+func locate(env cli.Env, spec string) (string, modelinfo.Model, error) {
 	var model modelinfo.Model
 	var dir string
 	if workspace.IsExplicitPath(spec) {
 		st, err := os.Stat(spec)
 		if err != nil || !st.IsDir() {
-			return "", mlxkerr.New(mlxkerr.ModelNotFound, "%s is not a model folder", spec)
+			return "", model, mlxkerr.New(mlxkerr.ModelNotFound, "%s is not a model folder", spec)
 		}
 		model, _ = modelinfo.DescribeWorkspace(spec)
 		dir = spec
@@ -185,10 +190,10 @@ func locate(env cli.Env, spec string) (string, error) {
 		cache := hubcache.Cache{Dir: hubcache.Locate(env.Getenv, env.Home)}
 		res, err := cache.Resolve(spec)
 		if err != nil {
-			return "", err
+			return "", model, err
 		}
 		if !res.HasSnapshot {
-			return "", mlxkerr.New(mlxkerr.ModelNotFound, "model %s has no snapshot in the cache; try: mlxk pull %s", res.Repo.ID, res.Repo.ID)
+			return "", model, mlxkerr.New(mlxkerr.ModelNotFound, "model %s has no snapshot in the cache; try: mlxk pull %s", res.Repo.ID, res.Repo.ID)
 		}
 		model, _ = modelinfo.Describe(res)
 		dir = res.Path()
@@ -198,12 +203,12 @@ func locate(env cli.Env, spec string) (string, error) {
 		reason = *model.Reason
 	}
 	if model.Health != "healthy" {
-		return "", mlxkerr.New(errUnhealthy, "model %s is not healthy: %s", model.Name, reason)
+		return "", model, mlxkerr.New(errUnhealthy, "model %s is not healthy: %s", model.Name, reason)
 	}
 	if !model.RuntimeCompatible {
-		return "", mlxkerr.New(errIncompatible, "model %s is not compatible: %s", model.Name, reason)
+		return "", model, mlxkerr.New(errIncompatible, "model %s is not compatible: %s", model.Name, reason)
 	}
-	return dir, nil
+	return dir, model, nil
 }
 
 func printLoadInfo(w io.Writer, m *textgen.Model) {

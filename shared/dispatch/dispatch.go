@@ -33,6 +33,7 @@ var Owners = map[string]string{
 	"clone":   "mlxk-clone",
 	"convert": "mlxk-clone",
 	"run":     "mlxk-run",
+	"embed":   "mlxk-run",
 	"serve":   "mlxk-serve",
 	"server":  "mlxk-serve",
 }
@@ -67,6 +68,7 @@ Workspaces:
   convert <model> <dir> write an MLX copy, quantized (--quantize N) or re-typed (--dtype)
 Inference:
   run <model> [prompt]  run a model
+  embed <model> [text]  print embeddings as JSON lines (--batch, --query, --json)
   serve                 OpenAI-compatible server (alias: server)
 Other:
   version [--json]      print the version (also: mlxk --version [--json])

@@ -371,7 +371,7 @@ func TestOwners(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
 		"list": "mlxk-list", "show": "mlxk-list", "health": "mlxk-health", "pull": "mlxk-pull", "rm": "mlxk-pull", "prune": "mlxk-pull",
-		"push": "mlxk-push", "clone": "mlxk-clone", "convert": "mlxk-clone", "run": "mlxk-run", "serve": "mlxk-serve", "server": "mlxk-serve",
+		"push": "mlxk-push", "clone": "mlxk-clone", "convert": "mlxk-clone", "run": "mlxk-run", "embed": "mlxk-run", "serve": "mlxk-serve", "server": "mlxk-serve",
 	}
 	if len(dispatch.Owners) != len(want) {
 		t.Errorf("Owners = %v", dispatch.Owners)
