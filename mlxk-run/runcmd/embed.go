@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -17,10 +16,7 @@ import (
 	"strings"
 
 	"github.com/mlxk/mlxk/shared/cli"
-	"github.com/mlxk/mlxk/shared/engine"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
-	"github.com/mlxk/mlxk/shared/sysmem"
-	"github.com/mlxk/mlxk/shared/textgen"
 )
 
 const embedUsage = "embed <model|./workspace> [text…|-] [--batch] [--query] [--instruct S] [--dimensions N] " +
@@ -106,16 +102,9 @@ func embed(ctx context.Context, env cli.Env, verb string, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := engine.LoadOptions{ContextTokens: min(textgen.ContextLength(dir), 8192)}
-	if total, err := sysmem.Total(); err == nil {
-		opts.MemoryLimit = int64(total)
-	}
-	m, err := textgen.Load(ctx, engine.Native{}, dir, opts)
-	if errors.Is(err, engine.ErrTooLarge) {
-		return mlxkerr.Wrap(errMemory, err, "load %s", spec)
-	}
+	m, err := load(ctx, dir, spec)
 	if err != nil {
-		return mlxkerr.Wrap(errExecution, err, "load %s", spec)
+		return err
 	}
 	defer m.Close()
 	prefix := ""

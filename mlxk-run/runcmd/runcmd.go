@@ -129,18 +129,9 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	if o.verbose {
 		fmt.Fprintf(env.Stderr, "Loading model from %s...\n", dir)
 	}
-	// Refuse a model whose weights and KV cache (up to 8k tokens of its
-	// context) would not fit in physical memory, before mapping anything.
-	opts := engine.LoadOptions{ContextTokens: min(textgen.ContextLength(dir), 8192)}
-	if total, err := sysmem.Total(); err == nil {
-		opts.MemoryLimit = int64(total)
-	}
-	m, err := textgen.Load(ctx, engine.Native{}, dir, opts)
-	if errors.Is(err, engine.ErrTooLarge) {
-		return mlxkerr.Wrap(errMemory, err, "load %s", spec)
-	}
+	m, err := load(ctx, dir, spec)
 	if err != nil {
-		return mlxkerr.Wrap(errExecution, err, "load %s", spec)
+		return err
 	}
 	defer m.Close()
 	if o.verbose {
@@ -151,6 +142,24 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 		return r.chat(ctx)
 	}
 	return r.single(ctx, prompt)
+}
+
+// load loads the model folder dir (named spec) on the native engine. It
+// refuses a model whose weights and KV cache (up to 8k tokens of its
+// context) would not fit in physical memory, before mapping anything.
+func load(ctx context.Context, dir, spec string) (*textgen.Model, error) {
+	opts := engine.LoadOptions{ContextTokens: min(textgen.ContextLength(dir), 8192)}
+	if total, err := sysmem.Total(); err == nil {
+		opts.MemoryLimit = int64(total)
+	}
+	m, err := textgen.Load(ctx, engine.Native{}, dir, opts)
+	if errors.Is(err, engine.ErrTooLarge) {
+		return nil, mlxkerr.Wrap(errMemory, err, "load %s", spec)
+	}
+	if err != nil {
+		return nil, mlxkerr.Wrap(errExecution, err, "load %s", spec)
+	}
+	return m, nil
 }
 
 // readPrompt joins the positional prompt words; "-" reads stdin first
