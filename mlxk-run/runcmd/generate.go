@@ -102,7 +102,8 @@ func (r *runner) generate(ctx context.Context, p textgen.Prompt, stream bool) (*
 		}
 		return nil
 	}
-	t.res, err = r.m.Generate(gctx, textgen.Request{Prompt: ids, MaxTokens: maxTokens, Sampler: sampler, Stop: r.o.stops, IgnoreEOS: r.o.ignoreEOS}, emit)
+	t.res, err = r.m.Generate(gctx, textgen.Request{Prompt: ids, MaxTokens: maxTokens, Sampler: sampler, Stop: r.o.stops, IgnoreEOS: r.o.ignoreEOS,
+		Lookahead: r.o.lookahead}, emit)
 	for _, seg := range parser.Flush() {
 		if werr := w.segment(t, -1, seg); werr != nil && err == nil {
 			err = werr
@@ -277,6 +278,9 @@ func (r *runner) printStats(t *turn) {
 	tm := timings(r.m.LoadTime, res)
 	fmt.Fprintf(w, "\nPrompt: %d tokens (%d reused) in %.2fs (%.1f tokens/s)\n", t.promptTokens, res.CachedTokens, tm.PrefillS, tm.PrefillTokensPerS)
 	fmt.Fprintf(w, "Generated %d tokens in %.2fs (%.1f tokens/s), finish: %s\n", res.GeneratedTokens, tm.DecodeS, tm.DecodeTokensPerS, finish(t))
+	if r.o.lookahead > 0 {
+		fmt.Fprintf(w, "Lookahead: %d of %d draft tokens kept\n", res.AcceptedTokens, res.DraftTokens)
+	}
 	if peak := peakRSS(); peak > 0 {
 		fmt.Fprintf(w, "Peak memory: %.1f MB\n", float64(peak)/1e6)
 	}

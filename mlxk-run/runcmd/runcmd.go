@@ -37,7 +37,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 const usage = "run <model|./workspace> [prompt…|-] [--system S] [--max-tokens N] [--temperature T] [--top-p P] " +
 	"[--top-k K] [--min-p M] [--repetition-penalty R] [--seed N] [--stop S]… [--no-stream] [--no-chat-template] " +
-	"[--no-reasoning] [--ignore-eos] [--verbose] [--json|--jsonl]"
+	"[--no-reasoning] [--ignore-eos] [--lookahead N] [--verbose] [--json|--jsonl]"
 
 // Error types of run. mlx-knife 2.0.3 reports every failure as
 // execution_error; resolution failures keep the cache's own types.
@@ -59,6 +59,7 @@ type options struct {
 	noChatTemplate bool
 	noReasoning    bool
 	ignoreEOS      bool
+	lookahead      int
 	verbose        bool
 	mode           cli.Mode
 	seed           int64
@@ -83,6 +84,7 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	fs.BoolVar(&o.noChatTemplate, "no-chat-template", false, "send the prompt as typed, without the chat template")
 	fs.BoolVar(&o.noReasoning, "no-reasoning", false, "hide the model's reasoning")
 	fs.BoolVar(&o.ignoreEOS, "ignore-eos", false, "keep generating through end-of-turn tokens (benchmarks)")
+	fs.IntVar(&o.lookahead, "lookahead", 0, "feed up to N tokens that followed the text's last words earlier in the prompt or answer as a draft; same output, fewer passes when answers copy")
 	fs.BoolVar(&o.verbose, "verbose", false, "print load time, token counts, speeds and memory on stderr")
 	out := fs.OutputFlags("print one JSON record per token, then the envelope")
 	pos, err := fs.Parse(env, args)
@@ -95,6 +97,9 @@ func run(ctx context.Context, env cli.Env, verb string, args []string) error {
 	}
 	if o.maxTokens < 0 {
 		return mlxkerr.Usagef("--max-tokens must be positive")
+	}
+	if o.lookahead < 0 || o.lookahead > 64 {
+		return mlxkerr.Usagef("--lookahead must be between 0 and 64")
 	}
 	o.params = sample.Params{Temperature: float32(*temp), TopP: float32(*topP), TopK: *topK,
 		MinP: float32(*minP), RepetitionPenalty: float32(*rep)}

@@ -40,6 +40,15 @@ type Request struct {
 	// PrefillChunk bounds the tokens of one prefill forward (default 256:
 	// as fast as longer chunks, and it bounds the activations' memory).
 	PrefillChunk int
+	// Lookahead > 0 turns on prompt-lookup decoding in Generate: when the
+	// text's last tokens occurred before (in the prompt or the answer),
+	// the up to Lookahead tokens that followed them are fed as a draft
+	// together with the sampled token, and every draft token the sampler
+	// then picks itself is kept. Each kept token is the sampler's own pick
+	// from the model's logits, so the output is the output without
+	// lookahead; a step costs more than a plain one, so it pays where
+	// answers copy from their context (code edits, quotes, summaries).
+	Lookahead int
 }
 
 // Token is one generated token and the text it released. Text may be
@@ -66,6 +75,9 @@ type Result struct {
 	EOSToken        int32  // the EOS id that ended it, -1 otherwise
 	Prefill         time.Duration
 	Decode          time.Duration
+	// DraftTokens were fed as prompt-lookup drafts; AcceptedTokens of them
+	// were kept (Request.Lookahead).
+	DraftTokens, AcceptedTokens int
 	// Seq holds the prompt and every generated token but the last (which
 	// was never fed back). Text held back until the end is emitted as a
 	// final Token with ID -1.
@@ -106,18 +118,99 @@ func Generate(ctx context.Context, m Model, req Request, emit func(Token) error)
 	}
 	st.res.Prefill = time.Since(start)
 	start = time.Now()
+	var look *lookup
+	if req.Lookahead > 0 {
+		look = newLookup(req.Prompt, req.Lookahead)
+	}
+	logits := out[0]
 	for {
-		tok, done, err := st.next(out[0], emit)
+		tok, done, err := st.next(logits, emit)
 		if err != nil || done {
 			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
+		step := []int32{tok}
+		if look != nil {
+			look.add(tok)
+			// No draft past MaxTokens: the context has room for those only.
+			step = append(step, look.draft(req.MaxTokens-st.res.GeneratedTokens)...)
+		}
+		base := seq.Len()
 		recycle(m, out)
-		if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}}); err != nil {
+		if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: step, AllLogits: len(step) > 1}}); err != nil {
 			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
+		logits = out[0]
+		if len(step) == 1 {
+			continue
+		}
+		// Rows of the draft: row j holds the logits after step[j]. Keep
+		// the draft tokens the sampler picks itself; at the first other
+		// pick, drop the cache past what was kept and feed that pick.
+		V := len(logits) / len(step)
+		st.res.DraftTokens += len(step) - 1
+		j := 0
+		for ; j < len(step)-1; j++ {
+			t, done, err := st.next(logits[j*V:(j+1)*V], emit)
+			if err != nil || done {
+				seq.Truncate(base + j + 1) // the cache ends with what was fed and kept
+				st.res.Decode = time.Since(start)
+				return st.res, err
+			}
+			look.add(t)
+			if t != step[j+1] {
+				break
+			}
+			st.res.AcceptedTokens++
+		}
+		if j < len(step)-1 {
+			seq.Truncate(base + j + 1)
+			tok = st.history[len(st.history)-1] // the sampler's own pick
+			recycle(m, out)
+			if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}}); err != nil {
+				st.res.Decode = time.Since(start)
+				return st.res, err
+			}
+			logits = out[0]
+			continue
+		}
+		logits = logits[j*V : (j+1)*V]
 	}
+}
+
+// lookup drafts tokens by prompt lookup: the tokens that followed the
+// most recent earlier occurrence of the text's last three tokens (else
+// two), in the prompt and the answer so far.
+type lookup struct {
+	ctx []int32
+	max int
+}
+
+func newLookup(prompt []int32, max int) *lookup {
+	return &lookup{ctx: slices.Clone(prompt), max: max}
+}
+
+func (l *lookup) add(t int32) { l.ctx = append(l.ctx, t) }
+
+// draft returns up to min(l.max, limit) tokens, or none.
+func (l *lookup) draft(limit int) []int32 {
+	k := min(l.max, limit)
+	if k <= 0 {
+		return nil
+	}
+	for n := 3; n >= 2; n-- {
+		if len(l.ctx) <= n {
+			continue
+		}
+		tail := l.ctx[len(l.ctx)-n:]
+		for i := len(l.ctx) - n - 1; i >= 0; i-- {
+			if slices.Equal(l.ctx[i:i+n], tail) {
+				return slices.Clone(l.ctx[i+n : min(i+n+k, len(l.ctx))])
+			}
+		}
+	}
+	return nil
 }
 
 // recycle hands logits back to a model that can reuse them (Recycler).

@@ -213,6 +213,9 @@ type Request struct {
 	// End are more tokens that end this generation, as EOS do (a fill's
 	// padding and separators: FIM.End).
 	End []int32
+	// Lookahead turns on prompt-lookup drafts in Generate
+	// (engine.Request.Lookahead).
+	Lookahead int
 }
 
 // EngineRequest completes r with this model's decoder and end tokens, for
@@ -220,7 +223,7 @@ type Request struct {
 func (m *Model) EngineRequest(r Request) engine.Request {
 	req := engine.Request{
 		Prompt: r.Prompt, Seq: r.Seq, MaxTokens: r.MaxTokens, Sampler: r.Sampler,
-		Decoder: m.Tok.NewStreamDecoder(), EOS: m.EOS, Stop: r.Stop,
+		Decoder: m.Tok.NewStreamDecoder(), EOS: m.EOS, Stop: r.Stop, Lookahead: r.Lookahead,
 	}
 	switch {
 	case r.IgnoreEOS:
