@@ -167,12 +167,16 @@ func checkAgree(t *testing.T, rng *rand.Rand, s shape) {
 		kg(c.m, b, i, want, 0, s.rows)
 		assertClose(t, "int8 kernels", got, want, 1e-5)
 	}
-	if s.bits == 4 && best.panel4 != nil {
+	if best.panel4 != nil {
 		pn := c.m.ensurePacked(nil)
 		got, want := make([]float32, s.n*s.rows), make([]float32, s.n*s.rows)
 		mid := s.rows / 3 / panelRows * panelRows
-		best.panel4(c.m, pn, a, got, s.n, 0, mid)
-		best.panel4(c.m, pn, a, got, s.n, mid, s.rows)
+		panel := best.panel4
+		if s.bits == 8 {
+			panel = best.panel8
+		}
+		panel(c.m, pn, a, got, s.n, 0, mid)
+		panel(c.m, pn, a, got, s.n, mid, s.rows)
 		for i := 0; i < s.n; i++ {
 			kg(c.m, b, i, want[i*s.rows:(i+1)*s.rows], 0, s.rows)
 		}

@@ -74,7 +74,11 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 		m, out := ms[t.mat], outs[t.mat]
 		switch {
 		case panels && m.canPack():
-			k.panel4(m, m.packed(), a, out, n, t.lo, t.hi)
+			f := k.panel4
+			if m.Bits == 8 {
+				f = k.panel8
+			}
+			f(m, m.packed(), a, out, n, t.lo, t.hi)
 		case !exact && m.int8Path():
 			f := k.affine8
 			if m.Bits == 4 {
@@ -209,6 +213,7 @@ type kernelSet struct {
 	// of a at once, rows [lo,hi) with lo a multiple of 8 (nil: no panel
 	// kernel, 4-bit matrices are read in MLX layout by affine4).
 	panel4      func(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int)
+	panel8      func(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) // the same for 8-bit; set with panel4
 	affineExact func(m *Matrix, out, x []float32, n, lo, hi int)
 	dense       func(m *Matrix, out, x []float32, n, lo, hi int)
 	// quantize fills q, d, s from x, and the panel copy when pq is not

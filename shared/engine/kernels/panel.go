@@ -12,8 +12,8 @@ import (
 	"github.com/mlxk/mlxk/shared/quant"
 )
 
-// Panels: 4-bit weights repacked so the AVX2 kernel never reduces across
-// vector lanes.
+// Panels: 4- and 8-bit weights repacked so the AVX2 kernels never reduce
+// across vector lanes.
 //
 // In MLX's layout a row's values lie along the vector, so every dot
 // product ends in a horizontal sum, and per 256 weights and activation
@@ -30,17 +30,19 @@ import (
 // with zero rows), group by group:
 //
 //	scales[8], biases[8]   one per row, bf16 when the model's are bf16, else float32
-//	G/32 blocks of 128 bytes, one per 32 columns:
-//	    4 vectors of 32 bytes; in vector v, byte 4j+i holds row j's column
-//	    4(2v)+i of the block in its low nibble and column 4(2v+1)+i in its
-//	    high nibble.
+//	G/32 blocks of 128 bytes (4-bit) or 256 bytes (8-bit), one per 32 columns:
+//	    4-bit: 4 vectors of 32 bytes; in vector v, byte 4j+i holds row j's
+//	    column 4(2v)+i of the block in its low nibble and column 4(2v+1)+i
+//	    in its high nibble.
+//	    8-bit: 8 vectors of 32 bytes; in vector v, byte 4j+i holds row j's
+//	    column 4v+i as the signed q-128 (packBlocks8).
 //
 // The bytes of a panel follow each other in the order the kernel reads
 // them, so one matrix is one sequential stream. The repacked matrix has
 // the same size as the original (plus the padding rows).
 const panelRows = 8
 
-// panels is a 4-bit matrix in panel layout.
+// panels is a 4- or 8-bit matrix in panel layout.
 type panels struct {
 	data    []byte
 	f32     bool // scales and biases stored as float32, else bf16
@@ -70,9 +72,10 @@ type packState struct {
 	p    atomic.Pointer[panels]
 }
 
-// canPack reports whether m has a panel layout: MLX affine 4-bit.
+// canPack reports whether m has a panel layout: MLX affine 4-bit or
+// 8-bit.
 func (m *Matrix) canPack() bool {
-	return m.Format == Affine && m.Bits == 4 && m.Cols%32 == 0
+	return m.Format == Affine && (m.Bits == 4 || m.Bits == 8) && m.Cols%32 == 0
 }
 
 // ensurePacked repacks m into panels once (on the caller's goroutine;
@@ -91,7 +94,7 @@ func (m *Matrix) ensurePacked(release func([]byte)) *panels {
 func (m *Matrix) newPanels() *panels {
 	ng := m.Cols / m.GroupSize
 	pn := &panels{f32: m.ScaleFormat != BF16}
-	pn.gstride = 2*pn.scaleBytes() + 4*m.GroupSize
+	pn.gstride = 2*pn.scaleBytes() + m.Bits*m.GroupSize // G/32 blocks of 32·Bits bytes
 	pn.pstride = ng * pn.gstride
 	pn.data = allocPanels(pn, pn.panels(m)*pn.pstride)
 	return pn
@@ -129,6 +132,10 @@ func (m *Matrix) packRange(pn *panels, p0, p1 int, release func([]byte)) {
 				}
 			}
 			blocks := gd[2*sb:]
+			if m.Bits == 8 {
+				packBlocks8(blocks, rows, rb, nr, g*G, G)
+				continue
+			}
 			for b := 0; b < G/32; b++ {
 				dst := (*[128]byte)(blocks[128*b:])
 				off := (g*G + 32*b) / 2 // the block's first byte in a row
@@ -152,6 +159,25 @@ func (m *Matrix) packRange(pn *panels, p0, p1 int, release func([]byte)) {
 			}
 			release(m.Data[start:done])
 			released = done
+		}
+	}
+}
+
+// packBlocks8 writes one group's 8-bit blocks (G/32 of 256 bytes) of the
+// nr rows of rows (stride rb) from column c0: in block b, vector k (32
+// bytes) holds columns 4k..4k+3 of the 8 rows, row j's at bytes 4j..4j+3,
+// each stored as the signed q-128 (q XOR 0x80) that VPMADDUBSW's sign
+// trick reads (see panel8SIMD).
+func packBlocks8(blocks, rows []byte, rb, nr, c0, G int) {
+	for b := 0; b < G/32; b++ {
+		dst := blocks[256*b : 256*(b+1)]
+		for j := 0; j < nr; j++ {
+			src := rows[j*rb+c0+32*b : j*rb+c0+32*b+32]
+			for k := 0; k < 8; k++ {
+				for i := 0; i < 4; i++ {
+					dst[32*k+4*j+i] = src[4*k+i] ^ 0x80
+				}
+			}
 		}
 	}
 }
@@ -213,6 +239,18 @@ func (m *Matrix) rowFromPanels(pn *panels, dst []float32, r int) {
 		} else {
 			s = math.Float32frombits(uint32(binary.LittleEndian.Uint16(gd[2*j:])) << 16)
 			b = math.Float32frombits(uint32(binary.LittleEndian.Uint16(gd[sb+2*j:])) << 16)
+		}
+		if m.Bits == 8 {
+			for blk := 0; blk < G/32; blk++ {
+				bd := gd[2*sb+256*blk:]
+				d := dst[g*G+32*blk:]
+				for k := 0; k < 8; k++ {
+					for i := 0; i < 4; i++ {
+						d[4*k+i] = quant.Value(s, b, uint32(bd[32*k+4*j+i]^0x80))
+					}
+				}
+			}
+			continue
 		}
 		for blk := 0; blk < G/32; blk++ {
 			bd := gd[2*sb+128*blk:]

@@ -26,23 +26,24 @@ func TestInterleaveNibbles(t *testing.T) {
 }
 
 // TestPanelRow: every row read back from the panel layout equals the row
-// of the MLX layout, for every scale format, group size and a partial
-// last panel.
+// of the MLX layout, 4- and 8-bit, for every scale format, group size and
+// a partial last panel.
 func TestPanelRow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, sf := range []Format{BF16, F16, F32} {
 		for _, group := range []int{32, 64, 128} {
 			for _, rows := range []int{1, 8, 13, 24} {
 				cols := group * (1 + rng.IntN(3))
-				c := randomAffine(t, rng, rows, cols, 4, group, sf)
-				plain, _ := NewAffine(rows, cols, 4, group, c.m.Data, sf, c.m.Scales, c.m.Biases)
+				bits := []int{4, 8}[rows%2]
+				c := randomAffine(t, rng, rows, cols, bits, group, sf)
+				plain, _ := NewAffine(rows, cols, bits, group, c.m.Data, sf, c.m.Scales, c.m.Biases)
 				c.m.ensurePacked(nil)
 				got, want := make([]float32, cols), make([]float32, cols)
 				for r := 0; r < rows; r++ {
 					c.m.Row(got, r)
 					plain.Row(want, r)
 					if !slices.Equal(got, want) {
-						t.Fatalf("%v g%d [%d %d] row %d: panel row differs", sf, group, rows, cols, r)
+						t.Fatalf("%v g%d %d-bit [%d %d] row %d: panel row differs", sf, group, bits, rows, cols, r)
 					}
 				}
 			}

@@ -36,8 +36,10 @@ func simdKernels() *kernelSet {
 	panelK.four = archsimd.BroadcastUint32x8(4)
 	panelK.sixt = archsimd.BroadcastUint32x8(16)
 	panelK.ones = archsimd.BroadcastInt16x16(1)
+	panelK.c128 = archsimd.BroadcastFloat32x8(128)
 	k := genericKernels()
 	k.panel4 = panel4SIMD
+	k.panel8 = panel8SIMD
 	k.affine8 = affine8RowsSIMD
 	k.quantize = quantizeVecSIMD
 	k.dense = denseRowsSIMD
@@ -691,6 +693,161 @@ func panelVectors(m *Matrix, pn *panels, a *actQ, acc []f32x8, p, t0 int) {
 	}
 }
 
+// panel8SIMD is panel4SIMD for 8-bit weights in panel layout (see
+// packBlocks8). A weight byte q is stored as the signed q-128: VPMADDUBSW
+// takes |q-128| against the activation with q-128's sign (VPSIGNB), whose
+// pair sums (at most 2·128·127) fit int16 but two of them do not, so each
+// goes to int32 at once (VPMADDWD). The 128·Σx this leaves out joins the
+// bias term: acc += cvt(sum)·(scale·d) + (bias + 128·scale)·Σx. A block's
+// 16 weight vectors (|q| and q for 8 column groups) do not fit the
+// registers with the loop's temporaries, so the vector loop runs twice per
+// block, over columns 0-15 and 16-31, the first leaving its int32 sums in
+// a scratch. Decode (panel8One) does the same operations in the same
+// order: results are bit-identical for any number of vectors.
+func panel8SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
+	if n == 1 {
+		panel8One(m, pn, a, out, lo, hi)
+		return
+	}
+	var accBuf [2*panelTokens*32 + 32]byte // on the stack: no garbage per call
+	vecs := alignVecs(accBuf[:], 2*panelTokens)
+	acc, half := vecs[:panelTokens], vecs[panelTokens:]
+	tile := max(4, min(panelTokens, panelActBytes/(128*a.units)))
+	passes := (n + tile - 1) / tile
+	tile = (n + passes - 1) / passes
+	for t0 := 0; t0 < n; t0 += tile {
+		nt := min(tile, n-t0)
+		for r0 := lo; r0 < hi; r0 += panelRows {
+			zeroVecs(acc[:nt])
+			panelVectors8(m, pn, a, acc[:nt], half[:nt], r0/panelRows, t0)
+			nr := min(panelRows, hi-r0)
+			for t := 0; t < nt; t++ {
+				storeRows(out[(t0+t)*m.Rows+r0:], acc[t], nr)
+			}
+		}
+	}
+	archsimd.ClearAVXUpperBits()
+	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
+}
+
+// panelVectors8 is panelVectors for 8-bit panels; half holds each
+// vector's int32 sums of a block's first 16 columns.
+//
+//go:noinline
+func panelVectors8(m *Matrix, pn *panels, a *actQ, acc, half []f32x8, p, t0 int) {
+	G := m.GroupSize
+	ng, bpg := m.Cols/G, G/32
+	sb := pn.scaleBytes()
+	tstride := a.units * 64 // bytes of pq per vector
+	fstride := a.units * 32 // bytes of pd (and ps) per vector
+	nt := len(acc)
+	pp := unsafe.Pointer(&pn.data[p*pn.pstride])
+	for g := 0; g < ng; g++ {
+		gp := unsafe.Add(pp, g*pn.gstride)
+		sw, bw := pn.groupScales(gp, panelK.sixt)
+		bw = sw.MulAdd(panelK.c128, bw) // the 128 of q-128
+		wp := unsafe.Add(gp, 2*sb)
+		for bb := 0; bb < bpg; bb++ {
+			blk := g*bpg + bb
+			for h := 0; h < 2; h++ {
+				hp := unsafe.Add(wp, 128*h)
+				s0 := archsimd.LoadInt8x32((*[32]int8)(hp))
+				s1 := archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(hp, 32)))
+				s2 := archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(hp, 64)))
+				s3 := archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(hp, 96)))
+				a0, a1, a2, a3 := s0.Abs().AsUint8x32(), s1.Abs().AsUint8x32(), s2.Abs().AsUint8x32(), s3.Abs().AsUint8x32()
+				xp := unsafe.Pointer(&a.pq[t0*tstride+blk*64+32*h])
+				dp := unsafe.Pointer(&a.pd[(t0*a.units+blk)*8])
+				sp := unsafe.Pointer(&a.ps[(t0*a.units+blk)*8])
+				ap, hpp := unsafe.Pointer(&acc[0]), unsafe.Pointer(&half[0])
+				for t := nt; ; {
+					ones := panelK.ones
+					x := archsimd.LoadInt32x8((*[8]int32)(xp))
+					v0 := a0.DotProductPairsSaturated(x.PermuteScalarsGrouped(0, 0, 0, 0).AsInt8x32().CopySign(s0)).DotProductPairs(ones)
+					v1 := a1.DotProductPairsSaturated(x.PermuteScalarsGrouped(1, 1, 1, 1).AsInt8x32().CopySign(s1)).DotProductPairs(ones)
+					v2 := a2.DotProductPairsSaturated(x.PermuteScalarsGrouped(2, 2, 2, 2).AsInt8x32().CopySign(s2)).DotProductPairs(ones)
+					v3 := a3.DotProductPairsSaturated(x.PermuteScalarsGrouped(3, 3, 3, 3).AsInt8x32().CopySign(s3)).DotProductPairs(ones)
+					sum := v0.Add(v1).Add(v2.Add(v3))
+					hv := (*archsimd.Int32x8)(hpp)
+					if h == 0 {
+						*hv = sum
+					} else {
+						s := hv.Add(sum)
+						d := archsimd.LoadFloat32x8((*[8]float32)(dp))
+						u := archsimd.LoadFloat32x8((*[8]float32)(sp))
+						av := (*f32x8)(ap)
+						*av = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), *av))
+					}
+					if t--; t == 0 {
+						break
+					}
+					xp = unsafe.Add(xp, tstride)
+					dp = unsafe.Add(dp, fstride)
+					sp = unsafe.Add(sp, fstride)
+					ap = unsafe.Add(ap, 32)
+					hpp = unsafe.Add(hpp, 32)
+				}
+			}
+			wp = unsafe.Add(wp, 256)
+		}
+	}
+}
+
+// panel8One is panel8SIMD for one vector, with the same operations in the
+// same order per block.
+func panel8One(m *Matrix, pn *panels, a *actQ, out []float32, lo, hi int) {
+	G := m.GroupSize
+	ng, bpg := m.Cols/G, G/32
+	sb := pn.scaleBytes()
+	ones := panelK.ones
+	xq := unsafe.Pointer(&a.pq[0])
+	xd := unsafe.Pointer(&a.pd[0])
+	xs := unsafe.Pointer(&a.ps[0])
+	for r0 := lo; r0 < hi; r0 += panelRows {
+		var acc f32x8
+		acc = acc.AsInt32x8().Xor(acc.AsInt32x8()).AsFloat32x8() // a register, not a zeroed stack slot
+		pp := unsafe.Pointer(&pn.data[r0/panelRows*pn.pstride])
+		for g := 0; g < ng; g++ {
+			gp := unsafe.Add(pp, g*pn.gstride)
+			sw, bw := pn.groupScales(gp, panelK.sixt)
+			bw = sw.MulAdd(panelK.c128, bw)
+			wp := unsafe.Add(gp, 2*sb)
+			for bb := 0; bb < bpg; bb++ {
+				blk := g*bpg + bb
+				var sums [2]archsimd.Int32x8
+				for h := 0; h < 2; h++ {
+					hp := unsafe.Add(wp, 128*h)
+					x := archsimd.LoadInt32x8((*[8]int32)(unsafe.Add(xq, blk*64+32*h)))
+					w := func(k int) archsimd.Int32x8 {
+						s := archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(hp, 32*k)))
+						var xb archsimd.Int32x8
+						switch k {
+						case 0:
+							xb = x.PermuteScalarsGrouped(0, 0, 0, 0)
+						case 1:
+							xb = x.PermuteScalarsGrouped(1, 1, 1, 1)
+						case 2:
+							xb = x.PermuteScalarsGrouped(2, 2, 2, 2)
+						default:
+							xb = x.PermuteScalarsGrouped(3, 3, 3, 3)
+						}
+						return s.Abs().AsUint8x32().DotProductPairsSaturated(xb.AsInt8x32().CopySign(s)).DotProductPairs(ones)
+					}
+					sums[h] = w(0).Add(w(1)).Add(w(2).Add(w(3)))
+				}
+				s := sums[0].Add(sums[1])
+				d := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(xd, blk*32)))
+				u := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(xs, blk*32)))
+				acc = bw.MulAdd(u, s.ConvertToFloat32().MulAdd(sw.Mul(d), acc))
+				wp = unsafe.Add(wp, 256)
+			}
+		}
+		storeRows(out[r0:], acc, min(panelRows, hi-r0))
+	}
+	archsimd.ClearAVXUpperBits()
+	runtime.KeepAlive(pn)
+}
+
 // panelK holds the panel kernels' constants in memory, where the loops
 // load them: built once in registers they stayed live across the loops
 // and the register allocator spilled them.
@@ -698,6 +855,7 @@ var panelK struct {
 	low4       archsimd.Uint8x32
 	four, sixt archsimd.Uint32x8
 	ones       archsimd.Int16x16
+	c128       f32x8
 }
 
 // groupScales loads the 8 scales and 8 biases at the start of a panel
