@@ -17,7 +17,7 @@ import (
 
 const usage = "serve [--host H] [--port P] [--model M] [--max-tokens N] [--api-key K|--api-key-file F] " +
 	"[--cors-origins O,...] [--parallel N] [--max-queue N] [--keep-alive D] [--max-models N] [--memory-limit B] " +
-	"[--threads N] [--shutdown-timeout D] [--log-json] [--json]"
+	"[--threads N] [--lookahead N] [--shutdown-timeout D] [--log-json] [--json]"
 
 // config is the parsed command line.
 type config struct {
@@ -33,6 +33,7 @@ type config struct {
 	maxModels       int
 	memoryLimit     int64 // -1: the default (a share of RAM)
 	threads         int
+	lookahead       int
 	shutdownTimeout time.Duration
 	mode            cli.Mode
 	logJSON         bool
@@ -55,6 +56,7 @@ var envTwins = map[string][]string{
 	"max-models":       {"MLXK_MAX_MODELS"},
 	"memory-limit":     {"MLXK_MEMORY_LIMIT"},
 	"threads":          {"MLXK_THREADS"},
+	"lookahead":        {"MLXK_LOOKAHEAD"},
 	"shutdown-timeout": {"MLXK_SHUTDOWN_TIMEOUT"},
 	"log-json":         {"MLXK_LOG_JSON", "MLXK2_LOG_JSON"},
 }
@@ -75,6 +77,7 @@ func parseConfig(env cli.Env, verb string, args []string) (*config, error) {
 	fs.IntVar(&c.maxModels, "max-models", 1, "models loaded at once; another model unloads the least recently used idle one")
 	memLimit := fs.String("memory-limit", "", "memory budget for loaded models, e.g. 8GB (default: 80% of RAM; 0: none)")
 	fs.IntVar(&c.threads, "threads", 0, "compute threads per model (0: all CPUs)")
+	fs.IntVar(&c.lookahead, "lookahead", 0, "prompt-lookup drafts of up to N tokens for a request decoding alone (same answers; fewer passes when answers copy)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long running requests may finish")
 	out := fs.OutputFlags("")
 	pos, err := fs.Parse(env, args)
@@ -102,6 +105,8 @@ func parseConfig(env cli.Env, verb string, args []string) (*config, error) {
 		return nil, mlxkerr.Usagef("--max-models must be at least 1")
 	case c.threads < 0:
 		return nil, mlxkerr.Usagef("--threads must be 0 or more")
+	case c.lookahead < 0 || c.lookahead > 64:
+		return nil, mlxkerr.Usagef("--lookahead must be between 0 and 64")
 	case c.shutdownTimeout < 0:
 		return nil, mlxkerr.Usagef("--shutdown-timeout must be 0 or more")
 	}

@@ -84,7 +84,7 @@ func (sv server) serve(ctx context.Context, env cli.Env, verb string, args []str
 		OnLoad:      func(id string, took time.Duration, err error) { srv.OnLoad(id, took, err) },
 	})
 	srv = httpapi.New(httpapi.Config{Registry: reg, Log: logger, Now: env.Now, APIKeys: c.apiKeys,
-		CORSOrigins: c.corsOrigins, MaxTokens: c.maxTokens, Version: buildinfo.CLIVersion})
+		CORSOrigins: c.corsOrigins, MaxTokens: c.maxTokens, Lookahead: c.lookahead, Version: buildinfo.CLIVersion})
 
 	// A bad --model fails before the port is taken: resolution and the
 	// memory check are quick, only the weights load in the background.

@@ -251,11 +251,11 @@ func TestConfigPrecedence(t *testing.T) {
 		return cli.Env{Getenv: func(k string) string { return vars[k] }, Stdout: io.Discard, Stderr: io.Discard}
 	}
 	c, err := parseConfig(env(map[string]string{"MLXK_PORT": "9001", "MLXK_HOST": "0.0.0.0", "MLXK_PARALLEL": "3",
-		"MLXK_KEEP_ALIVE": "-1", "MLXK_API_KEY": "a, b", "MLXK2_MAX_TOKENS": "77", "MLXK_MEMORY_LIMIT": "2GiB"}), "serve", []string{"--port", "9002"})
+		"MLXK_KEEP_ALIVE": "-1", "MLXK_API_KEY": "a, b", "MLXK2_MAX_TOKENS": "77", "MLXK_MEMORY_LIMIT": "2GiB", "MLXK_LOOKAHEAD": "3"}), "serve", []string{"--port", "9002"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.port != 9002 || c.host != "0.0.0.0" || c.parallel != 3 || c.keepAlive != -1 || c.maxTokens != 77 || c.memoryLimit != 2<<30 {
+	if c.port != 9002 || c.host != "0.0.0.0" || c.parallel != 3 || c.keepAlive != -1 || c.maxTokens != 77 || c.memoryLimit != 2<<30 || c.lookahead != 3 {
 		t.Errorf("flag > env > default broken: %+v", c)
 	}
 	if strings.Join(c.apiKeys, "|") != "a|b" {
@@ -277,6 +277,7 @@ func TestConfigPrecedence(t *testing.T) {
 		{nil, []string{"--keep-alive", "soon"}, "keep-alive"},
 		{nil, []string{"--memory-limit", "lots"}, "memory-limit"},
 		{nil, []string{"--parallel", "0"}, "parallel"},
+		{nil, []string{"--lookahead", "-2"}, "lookahead"},
 		{nil, []string{"extra"}, "no arguments"},
 		{nil, []string{"--api-key-file", "/nonexistent/keys"}, "api-key-file"},
 	} {

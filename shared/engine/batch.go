@@ -75,6 +75,12 @@ type job struct {
 	leader  *job
 	target  int
 	retired bool // the batcher is done with it (leaders' followers check)
+	// Prompt lookup (Request.Lookahead), when the job decodes alone: look
+	// drafts, draft is what the last step fed after next, base the
+	// sequence's length before that step.
+	look  *lookup
+	draft []int32
+	base  int
 
 	mu       sync.Mutex
 	events   []Token
@@ -268,6 +274,9 @@ func (b *Batcher) admit(j *job, running []*job) {
 	j.seq = seq
 	j.st = newStepper(j.req, seq)
 	j.fed = j.st.res.CachedTokens
+	if j.req.Lookahead > 0 {
+		j.look = newLookup(j.req.Prompt, j.req.Lookahead)
+	}
 	if j.req.Seq != nil {
 		return
 	}
@@ -323,9 +332,17 @@ func (b *Batcher) step(running []*job) []*job {
 			}
 			n := min(budget, len(j.req.Prompt)-j.fed)
 			budget -= n
+			j.draft = nil
 			steps = append(steps, Step{Seq: j.seq, Tokens: j.req.Prompt[j.fed : j.fed+n]})
 		} else {
-			steps = append(steps, Step{Seq: j.seq, Tokens: []int32{j.next}})
+			toks := []int32{j.next}
+			if j.look != nil && len(running) == 1 {
+				// Alone, a sequence's step leaves the cores idle: fill them
+				// with a prompt-lookup draft (see Request.Lookahead).
+				toks = append(toks, j.look.draft(j.req.MaxTokens-j.st.res.GeneratedTokens)...)
+			}
+			j.draft, j.base = toks[1:], j.seq.Len()
+			steps = append(steps, Step{Seq: j.seq, Tokens: toks, AllLogits: len(toks) > 1})
 		}
 		in = append(in, j)
 	}
@@ -373,7 +390,7 @@ func (b *Batcher) step(running []*job) []*job {
 	// sample in parallel while the compute workers are idle.
 	parallelFor(len(picks), func(i int) {
 		p := &picks[i]
-		p.tok, p.done, p.err = p.j.st.next(p.logits, p.j.push)
+		p.tok, p.done, p.err = p.j.sample(p.logits)
 	})
 	for _, p := range picks {
 		j := p.j
@@ -390,6 +407,37 @@ func (b *Batcher) step(running []*job) []*job {
 	}
 	recycle(b.m, out)
 	return keep
+}
+
+// sample picks the job's next token from the logits of its step. After a
+// draft (logits of every fed token) it keeps the draft tokens the sampler
+// picks itself, as Generate does, and rewinds the sequence past the
+// first it does not.
+func (j *job) sample(logits []float32) (int32, bool, error) {
+	rows := len(j.draft) + 1
+	V := len(logits) / rows
+	j.st.res.DraftTokens += len(j.draft)
+	for r := 0; r < rows; r++ {
+		t, done, err := j.st.next(logits[r*V:(r+1)*V], j.push)
+		if err != nil || done {
+			if rows > 1 {
+				j.seq.Truncate(j.base + r + 1)
+			}
+			return t, done, err
+		}
+		if j.look != nil {
+			j.look.add(t)
+		}
+		if r == rows-1 {
+			return t, false, nil
+		}
+		if t != j.draft[r] {
+			j.seq.Truncate(j.base + r + 1)
+			return t, false, nil
+		}
+		j.st.res.AcceptedTokens++
+	}
+	return 0, true, nil // not reached: the last row returns
 }
 
 // parallelFor calls fn(0..n-1) on up to GOMAXPROCS goroutines and waits.

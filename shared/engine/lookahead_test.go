@@ -98,3 +98,59 @@ func TestLookaheadKeepsTheOutput(t *testing.T) {
 		t.Logf("demo %s: %d of %d drafts kept for %d tokens", c.name, res.AcceptedTokens, res.DraftTokens, res.GeneratedTokens)
 	}
 }
+
+// TestBatcherLookahead: a request alone in the Batcher drafts by prompt
+// lookup as Generate does, with the same tokens as without; requests
+// together draft only while one runs alone, with the same tokens.
+func TestBatcherLookahead(t *testing.T) {
+	demo, err := engine.Native{}.Load(context.Background(), "../../demo/model", engine.LoadOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer demo.Close()
+	tok, err := tokenizer.Load("../../demo/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
+	var ids []int32
+	for _, id := range tok.Encode(verse+"\n"+verse[:40], true) {
+		ids = append(ids, int32(id))
+	}
+	_, want, _, err := run(t, demo, engine.Request{Prompt: ids, MaxTokens: 32, Sampler: greedy(t), Decoder: letters{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := engine.NewBatcher(demo, engine.BatcherOptions{PromptCacheEntries: -1})
+	defer b.Close()
+	gen := func(prompt []int32) ([]int32, engine.Result) {
+		var got []int32
+		res, err := b.Generate(context.Background(), engine.Request{Prompt: prompt, MaxTokens: 32, Sampler: greedy(t), Decoder: letters{}, Lookahead: 6},
+			func(tk engine.Token) error {
+				if tk.ID >= 0 {
+					got = append(got, tk.ID)
+				}
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, res
+	}
+	got, res := gen(ids)
+	if !slices.Equal(got, want) || res.AcceptedTokens == 0 || res.AcceptedTokens > res.DraftTokens {
+		t.Errorf("alone: %v (%d of %d drafts kept)\nwant %v", got, res.AcceptedTokens, res.DraftTokens, want)
+	}
+	// Two at once: no drafts, same tokens.
+	done := make(chan struct{})
+	var other []int32
+	go func() {
+		defer close(done)
+		other, _ = gen(ids)
+	}()
+	got2, _ := gen(ids)
+	<-done
+	if !slices.Equal(got2, want) || !slices.Equal(other, want) {
+		t.Errorf("together: %v and %v\nwant %v", got2, other, want)
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -347,5 +348,26 @@ func TestFillInTheMiddle(t *testing.T) {
 	r := e.do("POST", "/v1/completions", map[string]any{"model": "org/Plain", "prompt": prefix, "suffix": suffix})
 	if r.status != 400 || get(t, r.json(t), "error", "param") != "suffix" || get(t, r.json(t), "error", "code") != "unsupported_value" {
 		t.Errorf("model without FIM tokens: %d %s", r.status, r.body)
+	}
+}
+
+// TestServeLookahead: with --lookahead a request decoding alone drafts by
+// prompt lookup; its answer is the answer without (greedy, the bundled
+// demo model continuing a verse its prompt quotes).
+func TestServeLookahead(t *testing.T) {
+	answer := func(lookahead int) string {
+		e := newEnv(t, envOptions{server: func(c *Config) { c.Lookahead = lookahead }})
+		src := filepath.Join("..", "..", "..", "demo", "model")
+		if _, err := servetest.AddToCache(e.hub, "mlxk/demo", src); err != nil {
+			t.Fatal(err)
+		}
+		verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
+		v := e.do("POST", "/v1/completions", map[string]any{"model": "mlxk/demo", "prompt": verse + "\n" + verse[:40],
+			"temperature": 0, "max_tokens": 32}).json(t)
+		return get(t, v, "choices", 0, "text").(string)
+	}
+	plain, drafted := answer(0), answer(6)
+	if plain == "" || drafted != plain {
+		t.Errorf("with lookahead %q, without %q", drafted, plain)
 	}
 }

@@ -190,7 +190,8 @@ func (s *Server) run(ctx context.Context, j *job, out sink) outcome {
 		j.split(&p, t.Text, false)
 		return deliver(p)
 	}
-	engReq := j.m.Text.EngineRequest(textgen.Request{Prompt: j.ids, MaxTokens: j.maxTokens, Sampler: j.sampler, Stop: j.req.Stop, End: j.end})
+	engReq := j.m.Text.EngineRequest(textgen.Request{Prompt: j.ids, MaxTokens: j.maxTokens, Sampler: j.sampler, Stop: j.req.Stop, End: j.end,
+		Lookahead: s.cfg.Lookahead})
 	o.res, o.err = j.m.Batcher.Generate(ctx, engReq, emit)
 	if o.err == nil {
 		var p piece

@@ -37,6 +37,9 @@ type Config struct {
 	// MaxTokens is the default generation limit (0: the rest of the
 	// model's context).
 	MaxTokens int
+	// Lookahead drafts up to this many prompt-lookup tokens for a request
+	// decoding alone (engine.Request.Lookahead; 0: off).
+	Lookahead int
 	// MaxBody bounds request bodies in bytes (0: DefaultMaxBody).
 	MaxBody int64
 	// SSEKeepAlive is how long a stream may stay silent before a
