@@ -13,24 +13,45 @@ import (
 // state (textgen.EmbedTokens), from any runnable model (best one trained
 // for embeddings, such as Qwen3-Embedding).
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
-	body, e := s.readBody(w, r)
-	var req *openai.EmbeddingRequest
-	if e == nil {
-		req, e = openai.DecodeEmbeddings(body)
-	}
-	if e == nil && s.state.Load() == stateDraining {
-		e = openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down")
-	}
-	if e != nil {
-		s.fail(w, r, e)
+	req, ok := decodeBody(s, w, r, openai.DecodeEmbeddings)
+	if !ok {
 		return
+	}
+	res, ok := s.embed(w, r, req)
+	if !ok {
+		return
+	}
+	out := openai.EmbeddingList{Object: openai.ObjectList, Model: res.model, Data: make([]openai.Embedding, len(res.vecs)),
+		Usage: openai.EmbeddingsUsage{PromptTokens: res.tokens, TotalTokens: res.tokens}}
+	for i, v := range res.vecs {
+		out.Data[i] = openai.Embedding{Object: "embedding", Index: i, Embedding: v}
+		if req.Base64 {
+			out.Data[i].Embedding = openai.EncodeFloats(v)
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// embedded is what an embeddings request computed.
+type embedded struct {
+	model  string
+	vecs   [][]float32
+	tokens int
+}
+
+// embed acquires the request's model and computes its embeddings; ok is
+// false when it answered an error instead.
+func (s *Server) embed(w http.ResponseWriter, r *http.Request, req *openai.EmbeddingRequest) (embedded, bool) {
+	if s.state.Load() == stateDraining {
+		s.fail(w, r, openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down"))
+		return embedded{}, false
 	}
 	m, err := s.reg.Acquire(r.Context(), req.Model, models.Embed)
 	if err != nil {
 		if r.Context().Err() == nil {
 			s.fail(w, r, modelError(err))
 		}
-		return
+		return embedded{}, false
 	}
 	defer s.reg.Release(m, nil)
 	info(r).model = m.ID
@@ -41,7 +62,7 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 			if int(id) >= vocab {
 				s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "input",
 					"input token %d is outside the vocabulary of %d", id, vocab))
-				return
+				return embedded{}, false
 			}
 		}
 	}
@@ -53,7 +74,7 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		if len(ids) > m.Text.ContextLength && m.Text.ContextLength > 0 {
 			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeContextExceeded, "input",
 				"input %d has %d tokens; model %s has a context of %d", i, len(ids), m.ID, m.Text.ContextLength))
-			return
+			return embedded{}, false
 		}
 		tokens += len(ids)
 	}
@@ -61,22 +82,14 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, textgen.ErrNoEmbeddings):
 		s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "model", "model %s: %v", m.ID, err))
-		return
+		return embedded{}, false
 	case err != nil && r.Context().Err() != nil:
-		return // the client left
+		return embedded{}, false // the client left
 	case err != nil:
 		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "embedding failed: %v", err))
-		return
-	}
-	out := openai.EmbeddingList{Object: openai.ObjectList, Model: m.ID, Data: make([]openai.Embedding, len(vecs)),
-		Usage: openai.EmbeddingsUsage{PromptTokens: tokens, TotalTokens: tokens}}
-	for i, v := range vecs {
-		out.Data[i] = openai.Embedding{Object: "embedding", Index: i, Embedding: v}
-		if req.Base64 {
-			out.Data[i].Embedding = openai.EncodeFloats(v)
-		}
+		return embedded{}, false
 	}
 	s.met.promptTokens.Add(float64(tokens), m.ID)
 	info(r).promptTokens = tokens
-	s.writeJSON(w, r, http.StatusOK, out)
+	return embedded{model: m.ID, vecs: vecs, tokens: tokens}, true
 }

@@ -80,20 +80,30 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *open
 	return b, nil
 }
 
+// decodeBody reads and decodes a request body; on failure it has answered
+// and ok is false.
+func decodeBody[T any](s *Server, w http.ResponseWriter, r *http.Request, decode func([]byte) (T, *openai.Error)) (v T, ok bool) {
+	body, e := s.readBody(w, r)
+	if e == nil {
+		v, e = decode(body)
+	}
+	if e != nil {
+		s.fail(w, r, e)
+		return v, false
+	}
+	return v, true
+}
+
 // begin reads and decodes a request and acquires its model, refusing new
 // work while draining. On failure it has answered; otherwise the caller
 // releases the model.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request, decode func([]byte) (*openai.Request, *openai.Error)) (*openai.Request, *models.Model, bool) {
-	body, e := s.readBody(w, r)
-	var req *openai.Request
-	if e == nil {
-		req, e = decode(body)
+	req, ok := decodeBody(s, w, r, decode)
+	if !ok {
+		return nil, nil, false
 	}
-	if e == nil && s.state.Load() == stateDraining {
-		e = openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down")
-	}
-	if e != nil {
-		s.fail(w, r, e)
+	if s.state.Load() == stateDraining {
+		s.fail(w, r, openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down"))
 		return nil, nil, false
 	}
 	m, err := s.reg.Acquire(r.Context(), req.Model, models.Generate)
@@ -238,6 +248,9 @@ func respond[C choice](s *Server, w http.ResponseWriter, r *http.Request, endpoi
 		stream = newSSE(w)
 		if d, ok := any(choices[0]).(dialected); ok {
 			stream.namedEvents, stream.errorEvent = true, d.errorEvent
+		}
+		if _, ok := any(choices[0]).(interface{ ndjson() }); ok {
+			stream.ndjson = true
 		}
 		defer stream.keepAlive(s.sseKeepAlive())()
 		for _, c := range choices {

@@ -23,8 +23,8 @@ type reqInfo struct {
 	route string
 	model string
 	// anthropic: an Anthropic Messages API route, whose errors take
-	// Anthropic's shape.
-	anthropic bool
+	// Anthropic's shape; ollama: one of ollama's, errors {"error": ...}.
+	anthropic, ollama bool
 	// Generation figures, when the request generated.
 	promptTokens, completionTokens, cachedTokens int
 	finish                                       string
@@ -48,7 +48,7 @@ var inboundID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), route: "other", anthropic: anthropicRoute(r)}
+		ri := &reqInfo{id: r.Header.Get("X-Request-ID"), route: "other", anthropic: anthropicRoute(r), ollama: ollamaRoute(r)}
 		if !inboundID.MatchString(ri.id) {
 			ri.id = newID("req_")
 		}
@@ -85,6 +85,12 @@ func anthropicRoute(r *http.Request) bool {
 	p := r.URL.Path
 	return strings.HasPrefix(p, "/v1/messages") ||
 		strings.HasPrefix(p, "/v1/models") && r.Header.Get("Anthropic-Version") != ""
+}
+
+// ollamaRoute reports whether r is for ollama's native API (not /api/ps,
+// this server's own view of loaded models).
+func ollamaRoute(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/api/ps")
 }
 
 // named labels a route for metrics and logs (the pattern, not the path,
@@ -190,6 +196,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *openai.Error) {
 	}
 	if ri := info(r); ri.anthropic {
 		writeJSONBytes(w, e.Status, e.AnthropicBody(ri.id))
+		return
+	} else if ri.ollama {
+		b, _ := openai.Marshal(map[string]string{"error": e.Message})
+		writeJSONBytes(w, e.Status, b)
 		return
 	}
 	writeJSONBytes(w, e.Status, e.Body(info(r).id))

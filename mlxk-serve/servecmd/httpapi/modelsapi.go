@@ -150,9 +150,14 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, openai.Errorf(http.StatusNotFound, openai.CodeModelNotFound, "model", "model %q is not available", id))
 }
 
-// psModel is one loaded model in /api/ps (after ollama's ps).
+// psModel is one loaded model in /api/ps (after ollama's ps; name, size,
+// size_vram and details are ollama's fields, for its clients).
 type psModel struct {
+	Name          string  `json:"name"`
 	Model         string  `json:"model"`
+	Size          int64   `json:"size"`
+	SizeVRAM      int64   `json:"size_vram"`
+	Details       any     `json:"details"`
 	Path          string  `json:"path"`
 	Status        string  `json:"status"` // loading, busy, idle
 	SizeBytes     int64   `json:"size_bytes"`
@@ -175,7 +180,7 @@ func (s *Server) ps(w http.ResponseWriter, r *http.Request) {
 		Models []psModel `json:"models"`
 	}{Models: []psModel{}}
 	for _, st := range s.reg.Loaded() {
-		p := psModel{Model: st.ID, Path: st.Dir, SizeBytes: st.SizeBytes, MemoryBytes: st.MemoryBytes,
+		p := psModel{Name: st.ID, Model: st.ID, Size: st.MemoryBytes, Details: ollamaDetails(st.Dir), Path: st.Dir, SizeBytes: st.SizeBytes, MemoryBytes: st.MemoryBytes,
 			ContextLength: st.ContextLength, Requests: st.Active, Running: st.Batch.Active, Queued: st.Batch.Queued,
 			KeepAlive: keepAliveString(st.KeepAlive)}
 		p.PromptCache.Entries, p.PromptCache.Bytes = st.Batch.PromptCacheEntries, st.Batch.PromptCacheBytes

@@ -22,6 +22,9 @@ type sse struct {
 	// the start as an "error" event that errorEvent renders.
 	namedEvents bool
 	errorEvent  func(e *openai.Error, requestID string) []byte
+	// ndjson streams are JSON lines (ollama's): one object per line, no
+	// event framing and no keep-alive comments.
+	ndjson bool
 
 	mu      sync.Mutex // the keep-alive goroutine writes too
 	started bool
@@ -56,7 +59,7 @@ func (s *sse) keepAlive(every time.Duration) (stop func()) {
 				return
 			case now := <-t.C:
 				s.mu.Lock()
-				if !s.ended && now.Sub(s.last) >= every {
+				if !s.ended && !s.ndjson && now.Sub(s.last) >= every {
 					_ = s.writeLocked([]byte(": keep-alive\n\n"))
 				}
 				s.mu.Unlock()
@@ -81,6 +84,9 @@ func (s *sse) start() {
 	s.started = true
 	h := s.w.Header()
 	h.Set("Content-Type", "text/event-stream")
+	if s.ndjson {
+		h.Set("Content-Type", "application/x-ndjson")
+	}
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	s.w.WriteHeader(http.StatusOK)
@@ -102,6 +108,12 @@ func (s *sse) named(name string, v any) error {
 // write sends one event: "event: <name>" when named, then "data: <b>".
 func (s *sse) write(name string, b []byte) error {
 	buf := make([]byte, 0, len(name)+len(b)+16)
+	if s.ndjson {
+		buf = append(append(buf, b...), '\n')
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.writeLocked(buf)
+	}
 	if name != "" {
 		buf = append(buf, "event: "...)
 		buf = append(buf, name...)

@@ -151,6 +151,9 @@ type target struct {
 	info    modelinfo.Model
 }
 
+// Dir is the resolved model's folder.
+func (t target) Dir() string { return t.dir }
+
 // Resolve checks a model name the way run does: found, unambiguous,
 // healthy and runnable. allowPath admits workspace folders (the --model
 // preload); clients naming folders over HTTP are refused, so a request
@@ -599,6 +602,7 @@ func (r *Registry) Loaded() []Status {
 // Listed is a cached model /v1/models offers.
 type Listed struct {
 	ID            string
+	Dir           string // the snapshot (or workspace) folder
 	Info          modelinfo.Model
 	ContextLength int
 	Loaded        bool
@@ -625,7 +629,7 @@ func (r *Registry) List() ([]Listed, error) {
 		if info.Health != "healthy" || !info.RuntimeCompatible {
 			return
 		}
-		all[i] = Listed{ID: info.Name, Info: info, ContextLength: textgen.ContextLength(res.Path()), Created: res.Snapshot.ModTime}
+		all[i] = Listed{ID: info.Name, Dir: res.Path(), Info: info, ContextLength: textgen.ContextLength(res.Path()), Created: res.Snapshot.ModTime}
 		ok[i] = true
 	})
 	var out []Listed
@@ -645,7 +649,7 @@ func (r *Registry) List() ([]Listed, error) {
 	for _, s := range loaded {
 		if workspace.IsExplicitPath(s.ID) && !slices.ContainsFunc(out, func(l Listed) bool { return l.ID == s.ID }) {
 			info, _ := modelinfo.DescribeWorkspace(s.Dir)
-			out = append(out, Listed{ID: s.ID, Info: info, ContextLength: textgen.ContextLength(s.Dir), Loaded: true, Created: s.LoadedAt})
+			out = append(out, Listed{ID: s.ID, Dir: s.Dir, Info: info, ContextLength: textgen.ContextLength(s.Dir), Loaded: true, Created: s.LoadedAt})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

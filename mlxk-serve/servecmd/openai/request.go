@@ -237,19 +237,8 @@ func (r *Request) common(f fields) *Error {
 	if e := r.sampling(f, maxTemperature); e != nil {
 		return e
 	}
-	if raw, ok := f.take("stop"); ok {
-		stops, e := stringOrList(raw, "stop")
-		if e != nil {
-			return e
-		}
-		for _, s := range stops {
-			if s != "" {
-				r.Stop = append(r.Stop, s)
-			}
-		}
-		if len(r.Stop) > MaxStops {
-			return invalid("stop", "at most %d stop strings", MaxStops)
-		}
+	if e := r.takeStops(f, "stop"); e != nil {
+		return e
 	}
 	if raw, ok := f.take("keep_alive"); ok {
 		d, err := ParseKeepAlive(raw)
@@ -621,4 +610,26 @@ func (r *Request) hasTool(name string) bool {
 func isObject(raw json.RawMessage) bool {
 	var o map[string]json.RawMessage
 	return json.Unmarshal(raw, &o) == nil && o != nil
+}
+
+// takeStops adds the stop strings of f's "stop" (a string or a list; empty
+// ones mean nothing) to r.Stop; param names the field in errors.
+func (r *Request) takeStops(f fields, param string) *Error {
+	raw, ok := f.take("stop")
+	if !ok {
+		return nil
+	}
+	stops, e := stringOrList(raw, param)
+	if e != nil {
+		return e
+	}
+	for _, s := range stops {
+		if s != "" {
+			r.Stop = append(r.Stop, s)
+		}
+	}
+	if len(r.Stop) > MaxStops {
+		return invalid(param, "at most %d stop strings", MaxStops)
+	}
+	return nil
 }

@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
+	"github.com/mlxk/mlxk/shared/chattemplate"
+	"github.com/mlxk/mlxk/shared/textgen"
+)
+
+// ollama's native API, for clients that speak it (Open WebUI, editor
+// plugins, the ollama libraries): /api/chat and /api/generate run the
+// chat and completion pipelines and answer in ollama's shapes, streamed
+// as JSON lines; /api/embed, /api/tags, /api/show and /api/version answer
+// from the same models. Errors are ollama's {"error": message}.
+
+// ollamaTime is ollama's timestamp format.
+const ollamaTime = time.RFC3339Nano
+
+// ollamaChat answers POST /api/chat.
+func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
+	j, release, ok := s.beginSingleChat(w, r, openai.DecodeOllamaChat)
+	if !ok {
+		return
+	}
+	defer release()
+	a := &ollamaAnswer{choiceBase: choiceBase{model: j.m.ID, j: j}, chat: true}
+	respond(s, w, r, "ollama_chat", []*ollamaAnswer{a}, endOllama, wholeOllama)
+}
+
+// ollamaGenerate answers POST /api/generate: the prompt through the chat
+// template as a user message (after system), as ollama does, or as it is
+// with raw; with a suffix, fill-in-the-middle.
+func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var raw bool
+	var system string
+	req, m, ok := s.begin(w, r, func(body []byte) (req *openai.Request, e *openai.Error) {
+		req, raw, system, e = openai.DecodeOllamaGenerate(body)
+		return req, e
+	})
+	if !ok {
+		return
+	}
+	defer s.reg.Release(m, req.KeepAlive)
+	if req.Prompt == "" && req.Suffix == "" { // ollama loads the model and answers done
+		s.writeJSON(w, r, http.StatusOK, map[string]any{"model": m.ID, "created_at": s.cfg.Now().UTC().Format(ollamaTime),
+			"response": "", "done": true, "done_reason": "load"})
+		return
+	}
+	var j *job
+	switch {
+	case req.Suffix != "":
+		fim, ok := textgen.FIMOf(m.Text.Tok)
+		if !ok {
+			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "suffix",
+				"model %s has no fill-in-the-middle tokens", m.ID))
+			return
+		}
+		j = &job{req: req, m: m, start: start, ids: fim.Encode(m.Text.Tok, req.Prompt, req.Suffix), end: fim.End}
+	case raw:
+		j = &job{req: req, m: m, start: start, ids: m.Text.Encode(textgen.Raw(req.Prompt))}
+	default:
+		var msgs []map[string]string
+		if system != "" {
+			msgs = append(msgs, map[string]string{"role": "system", "content": system})
+		}
+		msgs = append(msgs, map[string]string{"role": "user", "content": req.Prompt})
+		req.Messages, _ = json.Marshal(msgs)
+		req.Chat = true
+		turn, e := newChatTurn(req, m)
+		if e != nil {
+			s.fail(w, r, e)
+			return
+		}
+		j = turn.job(start, 0)
+	}
+	if e := s.prepare(j); e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	a := &ollamaAnswer{choiceBase: choiceBase{model: m.ID, j: j}}
+	respond(s, w, r, "ollama_generate", []*ollamaAnswer{a}, endOllama, wholeOllama)
+}
+
+// ollamaAnswer assembles a chat or generate answer, whole or as JSON lines.
+type ollamaAnswer struct {
+	choiceBase
+	chat bool
+
+	content, thinking strings.Builder
+	calls             []map[string]any
+}
+
+func (a *ollamaAnswer) base() *choiceBase { return &a.choiceBase }
+
+// errorEvent is ollama's error line; ndjson makes the stream JSON lines.
+func (a *ollamaAnswer) errorEvent(e *openai.Error, _ string) []byte {
+	b, _ := openai.Marshal(map[string]string{"error": e.Message})
+	return b
+}
+
+func (a *ollamaAnswer) ndjson() {}
+
+// line is one answer object: the text so far (streamed: this piece's).
+func (a *ollamaAnswer) line(content, thinking string, calls []map[string]any) map[string]any {
+	l := map[string]any{"model": a.model, "created_at": time.Now().UTC().Format(ollamaTime), "done": false}
+	if a.chat {
+		msg := map[string]any{"role": "assistant", "content": content}
+		if thinking != "" {
+			msg["thinking"] = thinking
+		}
+		if len(calls) > 0 {
+			msg["tool_calls"] = calls
+		}
+		l["message"] = msg
+	} else {
+		l["response"] = content
+		if thinking != "" {
+			l["thinking"] = thinking
+		}
+	}
+	return l
+}
+
+func (a *ollamaAnswer) piece(p piece) error {
+	var calls []map[string]any
+	for _, c := range p.calls {
+		calls = append(calls, map[string]any{"function": map[string]any{"name": c.Name, "arguments": callInput(c)}})
+	}
+	if a.stream == nil {
+		a.content.WriteString(p.content)
+		a.thinking.WriteString(p.reasoning)
+		a.calls = append(a.calls, calls...)
+		return nil
+	}
+	return a.stream.named("", a.line(p.content, p.reasoning, calls))
+}
+
+// final is the last object: done, the reason and ollama's counters
+// (durations in nanoseconds).
+func (a *ollamaAnswer) final(l map[string]any, finish string, o outcome) map[string]any {
+	res := o.res
+	reason := "stop"
+	if finish == "length" {
+		reason = "length"
+	}
+	l["done"], l["done_reason"] = true, reason
+	l["total_duration"] = time.Since(a.j.start).Nanoseconds()
+	l["load_duration"] = 0
+	l["prompt_eval_count"], l["prompt_eval_duration"] = res.PromptTokens, res.Prefill.Nanoseconds()
+	l["eval_count"], l["eval_duration"] = res.GeneratedTokens, res.Decode.Nanoseconds()
+	if !a.chat {
+		l["context"] = []int{}
+	}
+	return l
+}
+
+func endOllama(answers []*ollamaAnswer, finishes []string, outs []outcome) {
+	a := answers[0]
+	if a.stream.named("", a.final(a.line("", "", nil), finishes[0], outs[0])) != nil {
+		return
+	}
+	_ = a.stream.done()
+}
+
+func wholeOllama(answers []*ollamaAnswer, finishes []string, outs []outcome) any {
+	a := answers[0]
+	return a.final(a.line(a.content.String(), a.thinking.String(), a.calls), finishes[0], outs[0])
+}
+
+// ollamaEmbed answers POST /api/embed, and the older POST /api/embeddings
+// (one vector, under "embedding").
+func (s *Server) ollamaEmbed(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	req, ok := decodeBody(s, w, r, openai.DecodeOllamaEmbed)
+	if !ok {
+		return
+	}
+	res, ok := s.embed(w, r, req)
+	if !ok {
+		return
+	}
+	if r.URL.Path == "/api/embeddings" {
+		s.writeJSON(w, r, http.StatusOK, map[string]any{"embedding": res.vecs[0]})
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"model": res.model, "embeddings": res.vecs,
+		"total_duration": time.Since(start).Nanoseconds(), "load_duration": 0, "prompt_eval_count": res.tokens})
+}
+
+// ollamaModel is one model of /api/tags.
+type ollamaModel struct {
+	Name       string         `json:"name"`
+	Model      string         `json:"model"`
+	ModifiedAt string         `json:"modified_at"`
+	Size       int64          `json:"size"`
+	Digest     string         `json:"digest"`
+	Details    map[string]any `json:"details"`
+}
+
+// ollamaDetails describes a model folder the way ollama's details do.
+func ollamaDetails(dir string) map[string]any {
+	d := map[string]any{"parent_model": "", "format": "safetensors", "family": "", "families": []string{},
+		"parameter_size": "", "quantization_level": ""}
+	var cfg struct {
+		ModelType    string `json:"model_type"`
+		Quantization *struct {
+			Bits int `json:"bits"`
+		} `json:"quantization"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil {
+		d["family"], d["families"] = cfg.ModelType, []string{cfg.ModelType}
+		if cfg.Quantization != nil && cfg.Quantization.Bits > 0 {
+			d["quantization_level"] = strconv.Itoa(cfg.Quantization.Bits) + "bit"
+		}
+	}
+	return d
+}
+
+// ollamaTags answers GET /api/tags: the models /v1/models lists.
+func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) {
+	list, err := s.reg.List()
+	if err != nil {
+		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
+		return
+	}
+	out := make([]ollamaModel, 0, len(list))
+	for _, l := range list {
+		digest := ""
+		if l.Info.Hash != nil {
+			digest = *l.Info.Hash
+		}
+		out = append(out, ollamaModel{Name: l.ID, Model: l.ID, ModifiedAt: l.Created.UTC().Format(ollamaTime),
+			Size: l.Info.SizeBytes, Digest: digest, Details: ollamaDetails(l.Dir)})
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"models": out})
+}
+
+// ollamaShow answers POST /api/show: a model's details, template and
+// capabilities, without loading it.
+func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
+	name, ok := decodeBody(s, w, r, openai.DecodeOllamaShow)
+	if !ok {
+		return
+	}
+	list, err := s.reg.List()
+	if err != nil {
+		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
+		return
+	}
+	t, err := s.reg.Resolve(name, false)
+	if err != nil {
+		s.fail(w, r, modelError(err))
+		return
+	}
+	for _, l := range list {
+		if l.Dir != t.Dir() {
+			continue
+		}
+		var caps []string
+		template := ""
+		if src, err := chattemplate.Find(l.Dir, false); err == nil {
+			template = src
+		}
+		for _, c := range l.Info.Capabilities {
+			switch c {
+			case "text-generation":
+				caps = append(caps, "completion")
+				if strings.Contains(template, "tools") {
+					caps = append(caps, "tools")
+				}
+				if strings.Contains(template, "<think>") || strings.Contains(template, "enable_thinking") {
+					caps = append(caps, "thinking")
+				}
+			case "embeddings":
+				caps = append(caps, "embedding")
+			}
+		}
+		details := ollamaDetails(l.Dir)
+		s.writeJSON(w, r, http.StatusOK, map[string]any{"license": "", "modelfile": "", "parameters": "", "template": template,
+			"details": details, "model_info": map[string]any{"general.architecture": details["family"],
+				details["family"].(string) + ".context_length": l.ContextLength},
+			"capabilities": caps, "modified_at": l.Created.UTC().Format(ollamaTime)})
+		return
+	}
+	s.fail(w, r, openai.Errorf(http.StatusNotFound, openai.CodeModelNotFound, "model", "model %q is not available", name))
+}
+
+// ollamaVersion answers GET /api/version.
+func (s *Server) ollamaVersion(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, http.StatusOK, map[string]string{"version": s.cfg.Version})
+}
