@@ -74,9 +74,12 @@ func newChatTurn(req *openai.Request, m *models.Model) (*chatTurn, *openai.Error
 func (t *chatTurn) job(start time.Time, choice int) *job {
 	j := &job{req: t.req, m: t.m, start: start, ids: t.ids, choice: choice}
 	j.reasoning = reasoning.NewParser(t.m.Reasoning, t.opens)
-	if t.grammar != nil {
+	if t.grammar != nil { // the answer, not the thinking, must follow the grammar
 		j.grammar = t.grammar
-		if t.opens { // the answer, not the thinking, must follow the grammar
+		switch {
+		case t.m.Reasoning == reasoning.Harmony:
+			j.gate = harmonyFinal(t.m)
+		case t.opens:
 			j.gate = reasoningEnd(t.m, t.m.Reasoning)
 		}
 	}
@@ -123,10 +126,6 @@ func checkChatFeatures(req *openai.Request, m *models.Model) (bool, *constrain.G
 		if g, err = constrain.Compile(req.Format.Schema); err != nil {
 			return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "response_format.json_schema.schema", "%v", err)
 		}
-	}
-	if g != nil && m.Reasoning == reasoning.Harmony {
-		return false, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "response_format",
-			"response_format %q is not supported for %s: its harmony channels cannot be constrained yet", req.Format.Type, m.ID)
 	}
 	if req.ToolChoice.Mode == "none" || len(req.Tools) == 0 {
 		return false, g, nil
@@ -206,6 +205,17 @@ func reasoningEnd(m *models.Model, kind reasoning.Kind) func(int32) bool {
 	return func(id int32) bool {
 		seen.WriteString(m.Text.Tok.Decode([]int{int(id)}, false))
 		return strings.Contains(seen.String(), end)
+	}
+}
+
+// harmonyFinal is the gate of a gpt-oss answer: the analysis and any
+// other channel are free text, the message on the final channel follows
+// the grammar.
+func harmonyFinal(m *models.Model) func(int32) bool {
+	var seen strings.Builder
+	return func(id int32) bool {
+		seen.WriteString(m.Text.Tok.Decode([]int{int(id)}, false))
+		return reasoning.FinalOpened(seen.String())
 	}
 }
 

@@ -77,3 +77,19 @@ func TestResponseFormatAfterReasoning(t *testing.T) {
 		t.Errorf("%v", v)
 	}
 }
+
+func TestResponseFormatHarmony(t *testing.T) {
+	// gpt-oss: the analysis channel is free text, the final channel's
+	// message is the JSON; the model's stray text after it is cut off by
+	// the grammar, which then allows only the end.
+	e := newEnv(t, envOptions{backend: servetest.ScriptBackend{Marker: "<|start|>assistant",
+		Reply: `<|channel|>analysis<|message|>Think {not JSON}.<|end|><|channel|>final<|message|>{"ok": true} and more`}})
+	e.addModel("org/gpt-oss-tiny", "llama-q4", servetest.HarmonyTemplate)
+	body := chatBody("org/gpt-oss-tiny", "JSON", map[string]any{"max_tokens": 120, "response_format": map[string]any{"type": "json_schema",
+		"json_schema": map[string]any{"name": "r", "schema": map[string]any{"type": "object", "properties": map[string]any{"ok": map[string]any{"type": "boolean"}}, "required": []string{"ok"}}}}})
+	v := e.do("POST", "/v1/chat/completions", body).json(t)
+	if get(t, v, "choices", 0, "message", "reasoning_content") != "Think {not JSON}." || get(t, v, "choices", 0, "message", "content") != `{"ok": true}` ||
+		get(t, v, "choices", 0, "finish_reason") != "stop" {
+		t.Errorf("%v", v)
+	}
+}

@@ -252,3 +252,15 @@ func headerWord(s string) string {
 	}
 	return s[:end]
 }
+
+// FinalOpened reports whether harmony output has opened a message on the
+// final channel: its header is complete, and what follows is the answer
+// (where a response format's constraint starts).
+func FinalOpened(text string) bool {
+	j := strings.LastIndex(text, hMessage)
+	if j < 0 {
+		return false
+	}
+	k := strings.LastIndex(text[:j], hChannel)
+	return k >= 0 && headerWord(text[k+len(hChannel):j]) == "final"
+}

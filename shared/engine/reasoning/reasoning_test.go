@@ -326,3 +326,22 @@ func FuzzParser(f *testing.F) {
 		}
 	})
 }
+
+func TestFinalOpened(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"", false},
+		{"<|channel|>analysis<|message|>thinking about <|channel|>final", false},
+		{"<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final", false},
+		{"<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>", true},
+		{"<|channel|>final <|constrain|>json<|message|>{", true},
+		{"<|channel|>commentary to=functions.f <|constrain|>json<|message|>{", false},
+		{"<|channel|>finally<|message|>", false},
+	} {
+		if got := FinalOpened(c.text); got != c.want {
+			t.Errorf("FinalOpened(%q) = %v, want %v", c.text, got, c.want)
+		}
+	}
+}

@@ -87,3 +87,7 @@ func AddToCache(hub, repoID, src string) (string, error) {
 // ByteTokenizer is a tokenizer.json whose vocabulary is the 256 bytes in
 // order, in the GPT-2 byte-level alphabet, without merges.
 func ByteTokenizer() []byte { return tokentest.ByteLevel() }
+
+// HarmonyTemplate renders gpt-oss's harmony layout (channels, messages)
+// in plain bytes; its generation prompt ends "<|start|>assistant".
+const HarmonyTemplate = `{% for m in messages %}<|start|>{{ m.role }}{% if m.role == "assistant" %}<|channel|>final{% endif %}<|message|>{{ m.content }}<|end|>{% endfor %}{% if add_generation_prompt %}<|start|>assistant{% endif %}`
