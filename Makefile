@@ -92,6 +92,7 @@ fuzz:
 	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecodeMessages -fuzztime $(FUZZTIME)
 	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecodeResponses -fuzztime $(FUZZTIME)
 	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecodeEmbeddings -fuzztime $(FUZZTIME)
+	go test ./mlxk-serve/servecmd/openai -run '^$$' -fuzz FuzzDecodeOllama -fuzztime $(FUZZTIME)
 	go test ./mlxk-serve/servecmd/toolcall -run '^$$' -fuzz FuzzParser -fuzztime $(FUZZTIME)
 	go test ./mlxk-serve/servecmd/constrain -run '^$$' -fuzz FuzzAutomaton -fuzztime $(FUZZTIME)
 
