@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/toolcall"
 	"github.com/mlxk/mlxk/shared/chattemplate"
+	"github.com/mlxk/mlxk/shared/engine/reasoning"
 	"github.com/mlxk/mlxk/shared/textgen"
 )
 
@@ -273,10 +275,11 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
 			switch c {
 			case "text-generation":
 				caps = append(caps, "completion")
-				if strings.Contains(template, "tools") {
+				kind := reasoning.Detect(template, nil) // by the template alone: the model is not loaded
+				if toolcall.Detect(template, kind == reasoning.Harmony).Supported() {
 					caps = append(caps, "tools")
 				}
-				if strings.Contains(template, "<think>") || strings.Contains(template, "enable_thinking") {
+				if kind != reasoning.None {
 					caps = append(caps, "thinking")
 				}
 			case "embeddings":

@@ -131,6 +131,18 @@ func TestOllamaGenerateAndModels(t *testing.T) {
 		get(t, v, "model_info", "general.architecture") != "llama" {
 		t.Errorf("show %v", v)
 	}
+	e.addModel("org/Caller", "llama-q4", servetest.ToolTemplate)
+	e.addModel("org/Thinker", "llama-q4", servetest.ThinkTemplate)
+	for name, want := range map[string]string{"org/Caller": "completion,tools", "org/Thinker": "completion,thinking"} {
+		v = e.do("POST", "/api/show", map[string]any{"name": name}).json(t)
+		var caps []string
+		for _, c := range v["capabilities"].([]any) {
+			caps = append(caps, c.(string))
+		}
+		if strings.Join(caps, ",") != want {
+			t.Errorf("show %s: capabilities %v, want %s", name, caps, want)
+		}
+	}
 	if r := e.do("POST", "/api/show", map[string]any{"model": "nobody/nothing"}); r.status != 404 || r.json(t)["error"] == nil {
 		t.Errorf("show unknown: %d %s", r.status, r.body)
 	}
