@@ -598,8 +598,21 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 		panel4One(m, pn, a, out, lo, hi)
 		return
 	}
-	var accBuf [panelTokens*32 + 32]byte // on the stack: no garbage per call
-	acc := alignVecs(accBuf[:], panelTokens)
+	panelPasses(m, pn, a, out, n, lo, hi, false)
+}
+
+// panelPasses is the outer loops of the batched panel kernels: passes over
+// the n vectors, all of the same size and at most what fits panelActBytes
+// (8 vectors as 4+4, not 6+2, so no pass unpacks the weights for only a
+// few vectors), then the panels of rows [lo,hi). For each it zeroes the
+// pass's accumulators, has panelVectors (panelVectors8 for 8-bit panels)
+// add the panel's products into them, and stores them to out. The
+// accumulators live in a stack array: the vector loops are called
+// directly, not through a function value, so it does not escape.
+func panelPasses(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int, eight bool) {
+	var accBuf [2*panelTokens*32 + 32]byte
+	vecs := alignVecs(accBuf[:], 2*panelTokens)
+	acc, half := vecs[:panelTokens], vecs[panelTokens:]
 	tile := max(4, min(panelTokens, panelActBytes/(128*a.units)))
 	passes := (n + tile - 1) / tile
 	tile = (n + passes - 1) / passes
@@ -607,7 +620,11 @@ func panel4SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 		nt := min(tile, n-t0)
 		for r0 := lo; r0 < hi; r0 += panelRows {
 			zeroVecs(acc[:nt])
-			panelVectors(m, pn, a, acc[:nt], r0/panelRows, t0)
+			if eight {
+				panelVectors8(m, pn, a, acc[:nt], half[:nt], r0/panelRows, t0)
+			} else {
+				panelVectors(m, pn, a, acc[:nt], r0/panelRows, t0)
+			}
 			nr := min(panelRows, hi-r0)
 			for t := 0; t < nt; t++ {
 				storeRows(out[(t0+t)*m.Rows+r0:], acc[t], nr)
@@ -709,25 +726,7 @@ func panel8SIMD(m *Matrix, pn *panels, a *actQ, out []float32, n, lo, hi int) {
 		panel8One(m, pn, a, out, lo, hi)
 		return
 	}
-	var accBuf [2*panelTokens*32 + 32]byte // on the stack: no garbage per call
-	vecs := alignVecs(accBuf[:], 2*panelTokens)
-	acc, half := vecs[:panelTokens], vecs[panelTokens:]
-	tile := max(4, min(panelTokens, panelActBytes/(128*a.units)))
-	passes := (n + tile - 1) / tile
-	tile = (n + passes - 1) / passes
-	for t0 := 0; t0 < n; t0 += tile {
-		nt := min(tile, n-t0)
-		for r0 := lo; r0 < hi; r0 += panelRows {
-			zeroVecs(acc[:nt])
-			panelVectors8(m, pn, a, acc[:nt], half[:nt], r0/panelRows, t0)
-			nr := min(panelRows, hi-r0)
-			for t := 0; t < nt; t++ {
-				storeRows(out[(t0+t)*m.Rows+r0:], acc[t], nr)
-			}
-		}
-	}
-	archsimd.ClearAVXUpperBits()
-	runtime.KeepAlive(pn) // pn.data is unmapped once pn is unreachable
+	panelPasses(m, pn, a, out, n, lo, hi, true)
 }
 
 // panelVectors8 is panelVectors for 8-bit panels; half holds each
