@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlxk/mlxk/mlxk-serve/servecmd/models"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
 	"github.com/mlxk/mlxk/shared/textgen"
 )
@@ -35,13 +36,11 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		ids = req.PromptIDs
 		prompt = m.Text.Tok.Decode(toks, false)
 	} else if req.Suffix != "" {
-		fim, ok := textgen.FIMOf(m.Text.Tok)
-		if !ok {
-			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "suffix",
-				"model %s has no fill-in-the-middle tokens (known: Qwen2.5-Coder/CodeGemma, StarCoder, DeepSeek-Coder layouts)", m.ID))
+		var e *openai.Error
+		if ids, end, e = fillInMiddle(req, m); e != nil {
+			s.fail(w, r, e)
 			return
 		}
-		ids, end = fim.Encode(m.Text.Tok, req.Prompt, req.Suffix), fim.End
 	} else {
 		ids = m.Text.Encode(textgen.Raw(req.Prompt))
 	}
@@ -62,6 +61,18 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		choices[i] = tc
 	}
 	respond(s, w, r, "completions", choices, endCompletion, wholeCompletion)
+}
+
+// fillInMiddle lays out a request with a suffix in the model's
+// fill-in-the-middle tokens: the prompt's ids and the tokens that end the
+// middle.
+func fillInMiddle(req *openai.Request, m *models.Model) (ids, end []int32, e *openai.Error) {
+	fim, ok := textgen.FIMOf(m.Text.Tok)
+	if !ok {
+		return nil, nil, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "suffix",
+			"model %s has no fill-in-the-middle tokens (known: Qwen2.5-Coder/CodeGemma, StarCoder, DeepSeek-Coder layouts)", m.ID)
+	}
+	return fim.Encode(m.Text.Tok, req.Prompt, req.Suffix), fim.End, nil
 }
 
 // textCompletion assembles a text completion, streamed or whole.

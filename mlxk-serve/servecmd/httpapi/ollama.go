@@ -37,16 +37,11 @@ func (s *Server) ollamaChat(w http.ResponseWriter, r *http.Request) {
 }
 
 // ollamaGenerate answers POST /api/generate: the prompt through the chat
-// template as a user message (after system), as ollama does, or as it is
-// with raw; with a suffix, fill-in-the-middle.
+// template (DecodeOllamaGenerate made it a conversation), as it is with
+// raw, or with a suffix in the model's fill-in-the-middle layout.
 func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var raw bool
-	var system string
-	req, m, ok := s.begin(w, r, func(body []byte) (req *openai.Request, e *openai.Error) {
-		req, raw, system, e = openai.DecodeOllamaGenerate(body)
-		return req, e
-	})
+	req, m, ok := s.begin(w, r, openai.DecodeOllamaGenerate)
 	if !ok {
 		return
 	}
@@ -56,34 +51,23 @@ func (s *Server) ollamaGenerate(w http.ResponseWriter, r *http.Request) {
 			"response": "", "done": true, "done_reason": "load"})
 		return
 	}
-	var j *job
+	j := &job{req: req, m: m, start: start}
+	var e *openai.Error
 	switch {
+	case req.Chat:
+		var turn *chatTurn
+		if turn, e = newChatTurn(req, m); e == nil {
+			j = turn.job(start, 0)
+		}
 	case req.Suffix != "":
-		fim, ok := textgen.FIMOf(m.Text.Tok)
-		if !ok {
-			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "suffix",
-				"model %s has no fill-in-the-middle tokens", m.ID))
-			return
-		}
-		j = &job{req: req, m: m, start: start, ids: fim.Encode(m.Text.Tok, req.Prompt, req.Suffix), end: fim.End}
-	case raw:
-		j = &job{req: req, m: m, start: start, ids: m.Text.Encode(textgen.Raw(req.Prompt))}
+		j.ids, j.end, e = fillInMiddle(req, m)
 	default:
-		var msgs []map[string]string
-		if system != "" {
-			msgs = append(msgs, map[string]string{"role": "system", "content": system})
-		}
-		msgs = append(msgs, map[string]string{"role": "user", "content": req.Prompt})
-		req.Messages, _ = json.Marshal(msgs)
-		req.Chat = true
-		turn, e := newChatTurn(req, m)
-		if e != nil {
-			s.fail(w, r, e)
-			return
-		}
-		j = turn.job(start, 0)
+		j.ids = m.Text.Encode(textgen.Raw(req.Prompt))
 	}
-	if e := s.prepare(j); e != nil {
+	if e == nil {
+		e = s.prepare(j)
+	}
+	if e != nil {
 		s.fail(w, r, e)
 		return
 	}

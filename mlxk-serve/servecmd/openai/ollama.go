@@ -78,39 +78,50 @@ func DecodeOllamaChat(body []byte) (*Request, *Error) {
 	return r, nil
 }
 
-// DecodeOllamaGenerate decodes an /api/generate body: a prompt (with an
-// optional system prompt, or raw to skip the template) and an optional
-// suffix (fill-in-the-middle).
-func DecodeOllamaGenerate(body []byte) (r *Request, raw bool, system string, e *Error) {
+// DecodeOllamaGenerate decodes an /api/generate body. As ollama does, the
+// prompt goes through the chat template as the user's message after the
+// system prompt (Chat, with Messages), unless raw asks for it as it is or
+// a suffix asks for fill-in-the-middle (Prompt and Suffix).
+func DecodeOllamaGenerate(body []byte) (*Request, *Error) {
 	f, e := parseObject(body, "the request body")
 	if e != nil {
-		return nil, false, "", e
+		return nil, e
 	}
-	if r, e = ollamaCommon(f); e != nil {
-		return nil, false, "", e
+	r, e := ollamaCommon(f)
+	if e != nil {
+		return nil, e
 	}
-	r.Chat = false
 	if r.Prompt, _, e = f.str("prompt"); e != nil {
-		return nil, false, "", e
+		return nil, e
 	}
 	if r.Suffix, _, e = f.str("suffix"); e != nil {
-		return nil, false, "", e
+		return nil, e
 	}
-	if system, _, e = f.str("system"); e != nil {
-		return nil, false, "", e
+	system, _, e := f.str("system")
+	if e != nil {
+		return nil, e
 	}
-	if raw, _, e = f.boolean("raw"); e != nil {
-		return nil, false, "", e
+	raw, _, e := f.boolean("raw")
+	if e != nil {
+		return nil, e
 	}
 	for _, k := range []string{"template", "context", "images"} {
 		if v, ok := f.take(k); ok && string(v) != "[]" && string(v) != `""` {
-			return nil, false, "", unsupported(k, "%s is not supported", k)
+			return nil, unsupported(k, "%s is not supported", k)
 		}
 	}
 	if e := f.rest(""); e != nil {
-		return nil, false, "", e
+		return nil, e
 	}
-	return r, raw, system, nil
+	r.Chat = !raw && r.Suffix == ""
+	if r.Chat {
+		var msgs []map[string]string
+		if system != "" {
+			msgs = append(msgs, map[string]string{"role": "system", "content": system})
+		}
+		r.Messages, _ = json.Marshal(append(msgs, map[string]string{"role": "user", "content": r.Prompt}))
+	}
+	return r, nil
 }
 
 // ollamaCommon decodes what /api/chat and /api/generate share: model,

@@ -33,9 +33,16 @@ func TestDecodeOllama(t *testing.T) {
 		t.Errorf("messages %s", r.Messages)
 	}
 
-	g, raw, system, e := DecodeOllamaGenerate([]byte(`{"model":"m","prompt":"p","system":"s","raw":true,"stream":false,"format":{"type":"object"}}`))
-	if e != nil || !raw || system != "s" || g.Prompt != "p" || g.Stream || g.Format.Type != "json_schema" {
-		t.Errorf("generate %+v %v %q %v", g, raw, system, e)
+	g, e := DecodeOllamaGenerate([]byte(`{"model":"m","prompt":"p","system":"s","raw":true,"stream":false,"format":{"type":"object"}}`))
+	if e != nil || g.Chat || g.Messages != nil || g.Prompt != "p" || g.Stream || g.Format.Type != "json_schema" {
+		t.Errorf("generate raw %+v %v", g, e)
+	}
+	g, e = DecodeOllamaGenerate([]byte(`{"model":"m","prompt":"p","system":"s"}`))
+	if e != nil || !g.Chat || string(g.Messages) != `[{"content":"s","role":"system"},{"content":"p","role":"user"}]` {
+		t.Errorf("generate %+v %v", g, e)
+	}
+	if g, e = DecodeOllamaGenerate([]byte(`{"model":"m","prompt":"p","suffix":"s"}`)); e != nil || g.Chat || g.Suffix != "s" {
+		t.Errorf("generate fim %+v %v", g, e)
 	}
 	emb, e := DecodeOllamaEmbed([]byte(`{"model":"m","prompt":"one","keep_alive":0,"options":{"num_thread":2}}`))
 	if e != nil || len(emb.Texts) != 1 || emb.Texts[0] != "one" {
@@ -59,7 +66,7 @@ func TestDecodeOllama(t *testing.T) {
 			t.Errorf("%s: %+v, want a 400 on %s", c.body, e, c.param)
 		}
 	}
-	if _, _, _, e := DecodeOllamaGenerate([]byte(`{"model":"m","prompt":"p","context":[1,2]}`)); e == nil || e.Param != "context" {
+	if _, e := DecodeOllamaGenerate([]byte(`{"model":"m","prompt":"p","context":[1,2]}`)); e == nil || e.Param != "context" {
 		t.Errorf("context: %+v", e)
 	}
 }
@@ -88,7 +95,7 @@ func FuzzDecodeOllama(f *testing.F) {
 		} else {
 			check("chat", "", e)
 		}
-		if r, _, _, e := DecodeOllamaGenerate(body); e == nil {
+		if r, e := DecodeOllamaGenerate(body); e == nil {
 			check("generate", r.Model, nil)
 		} else {
 			check("generate", "", e)
