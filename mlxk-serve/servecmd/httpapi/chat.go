@@ -198,24 +198,31 @@ func forcedCall(req *openai.Request, m *models.Model) (*constrain.Grammar, *open
 }
 
 // reasoningEnd returns a gate that opens once the model has closed its
-// reasoning block.
+// reasoning block (the kind's end marker appears in the output).
 func reasoningEnd(m *models.Model, kind reasoning.Kind) func(int32) bool {
 	_, end := kind.Markers()
-	var seen strings.Builder
-	return func(id int32) bool {
-		seen.WriteString(m.Text.Tok.Decode([]int{int(id)}, false))
-		return strings.Contains(seen.String(), end)
-	}
+	return outputGate(m, end, func(string) bool { return true })
 }
 
 // harmonyFinal is the gate of a gpt-oss answer: the analysis and any
 // other channel are free text, the message on the final channel follows
 // the grammar.
 func harmonyFinal(m *models.Model) func(int32) bool {
+	return outputGate(m, reasoning.HarmonyMessage, reasoning.FinalOpened)
+}
+
+// outputGate returns a gate that opens when the output so far, decoded,
+// satisfies open. open is asked only when the newest token completed an
+// occurrence of marker, so a long reasoning costs one short search per
+// token, not a pass over everything written.
+func outputGate(m *models.Model, marker string, open func(text string) bool) func(int32) bool {
 	var seen strings.Builder
 	return func(id int32) bool {
+		before := seen.Len()
 		seen.WriteString(m.Text.Tok.Decode([]int{int(id)}, false))
-		return reasoning.FinalOpened(seen.String())
+		text := seen.String()
+		tail := text[max(0, before-len(marker)+1):]
+		return strings.Contains(tail, marker) && open(text)
 	}
 }
 

@@ -253,6 +253,9 @@ func headerWord(s string) string {
 	return s[:end]
 }
 
+// HarmonyMessage is the marker that ends a harmony message's header.
+const HarmonyMessage = hMessage
+
 // FinalOpened reports whether harmony output has opened a message on the
 // final channel: its header is complete, and what follows is the answer
 // (where a response format's constraint starts).
