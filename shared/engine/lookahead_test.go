@@ -61,20 +61,7 @@ func TestLookaheadKeepsTheOutput(t *testing.T) {
 	}
 
 	// A trained model quoting: drafts are kept, the text is the same.
-	demo, err := engine.Native{}.Load(context.Background(), "../../demo/model", engine.LoadOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
-	tok, err := tokenizer.Load("../../demo/model")
-	if err != nil {
-		t.Fatal(err)
-	}
-	verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
-	var ids []int32
-	for _, id := range tok.Encode(verse+"\n"+verse[:40], true) {
-		ids = append(ids, int32(id))
-	}
+	demo, ids := quotingDemo(t)
 	for _, c := range []struct {
 		name    string
 		sampler func() engine.TokenSampler
@@ -103,20 +90,7 @@ func TestLookaheadKeepsTheOutput(t *testing.T) {
 // lookup as Generate does, with the same tokens as without; requests
 // together draft only while one runs alone, with the same tokens.
 func TestBatcherLookahead(t *testing.T) {
-	demo, err := engine.Native{}.Load(context.Background(), "../../demo/model", engine.LoadOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer demo.Close()
-	tok, err := tokenizer.Load("../../demo/model")
-	if err != nil {
-		t.Fatal(err)
-	}
-	verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
-	var ids []int32
-	for _, id := range tok.Encode(verse+"\n"+verse[:40], true) {
-		ids = append(ids, int32(id))
-	}
+	demo, ids := quotingDemo(t)
 	_, want, _, err := run(t, demo, engine.Request{Prompt: ids, MaxTokens: 32, Sampler: greedy(t), Decoder: letters{}})
 	if err != nil {
 		t.Fatal(err)
@@ -153,4 +127,26 @@ func TestBatcherLookahead(t *testing.T) {
 	if !slices.Equal(got2, want) || !slices.Equal(other, want) {
 		t.Errorf("together: %v and %v\nwant %v", got2, other, want)
 	}
+}
+
+// quotingDemo loads the demo model (trained, so it repeats what it read)
+// and a prompt that quotes a verse and starts it again: where prompt
+// lookup finds drafts worth keeping. The model closes with the test.
+func quotingDemo(t *testing.T) (engine.Model, []int32) {
+	t.Helper()
+	demo, err := engine.Native{}.Load(context.Background(), "../../demo/model", engine.LoadOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { demo.Close() })
+	tok, err := tokenizer.Load("../../demo/model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
+	var ids []int32
+	for _, id := range tok.Encode(verse+"\n"+verse[:40], true) {
+		ids = append(ids, int32(id))
+	}
+	return demo, ids
 }

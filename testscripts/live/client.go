@@ -84,32 +84,14 @@ func (c Client) Get(ctx context.Context, path string, v any) (int, error) {
 
 // Chat sends one user message to /v1/chat/completions.
 func (c Client) Chat(ctx context.Context, model, prompt string, p GenParams, stream bool) (Answer, error) {
-	body := map[string]any{
-		"model":       model,
-		"messages":    []map[string]string{{"role": "user", "content": prompt}},
-		"temperature": p.Temperature,
-		"max_tokens":  p.MaxTokens,
-		"stream":      stream,
-	}
-	if stream {
-		body["stream_options"] = map[string]any{"include_usage": true}
-	}
-	return c.generate(ctx, "/v1/chat/completions", body, stream, true)
+	body := map[string]any{"model": model, "messages": []map[string]string{{"role": "user", "content": prompt}}}
+	return c.generate(ctx, "/v1/chat/completions", body, p, stream, true)
 }
 
 // Complete sends a raw prompt to /v1/completions.
 func (c Client) Complete(ctx context.Context, model, prompt string, p GenParams, stream bool) (Answer, error) {
-	body := map[string]any{
-		"model":       model,
-		"prompt":      prompt,
-		"temperature": p.Temperature,
-		"max_tokens":  p.MaxTokens,
-		"stream":      stream,
-	}
-	if stream {
-		body["stream_options"] = map[string]any{"include_usage": true}
-	}
-	return c.generate(ctx, "/v1/completions", body, stream, false)
+	body := map[string]any{"model": model, "prompt": prompt}
+	return c.generate(ctx, "/v1/completions", body, p, stream, false)
 }
 
 // wire is the union of the chat and completion shapes (answers and
@@ -135,7 +117,13 @@ type wire struct {
 	} `json:"error"`
 }
 
-func (c Client) generate(ctx context.Context, path string, body map[string]any, stream, chat bool) (Answer, error) {
+// generate posts body with the sampling settings p and stream added, and
+// reads the answer, whole or streamed.
+func (c Client) generate(ctx context.Context, path string, body map[string]any, p GenParams, stream, chat bool) (Answer, error) {
+	body["temperature"], body["max_tokens"], body["stream"] = p.Temperature, p.MaxTokens, stream
+	if stream {
+		body["stream_options"] = map[string]any{"include_usage": true}
+	}
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+path, bytes.NewReader(b))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Model is one record of `mlxk list --jsonl` (docs/json-api.md): what the
@@ -34,7 +35,7 @@ const maxListLine = 1 << 20
 // per non-blank line, each with at least a name.
 func ParseList(r io.Reader) ([]Model, error) {
 	var out []Model
-	err := eachJSONLine(r, maxListLine, func(n int, line []byte) error {
+	err := eachJSONLine(r, maxListLine, ErrListing, func(n int, line []byte) error {
 		var m Model
 		if err := json.Unmarshal(line, &m); err != nil {
 			return fmt.Errorf("%w: line %d: %v", ErrListing, n, err)
@@ -46,18 +47,16 @@ func ParseList(r io.Reader) ([]Model, error) {
 		return nil
 	})
 	if err != nil {
-		if !errors.Is(err, ErrListing) {
-			err = fmt.Errorf("%w: %v", ErrListing, err)
-		}
 		return nil, err
 	}
 	return out, nil
 }
 
 // eachJSONLine calls fn with every non-blank line of r (trimmed) and its
-// 1-based number, lines up to maxLine bytes; it stops at fn's first error.
-// A read error comes back as it is.
-func eachJSONLine(r io.Reader, maxLine int, fn func(n int, line []byte) error) error {
+// 1-based number, lines up to maxLine bytes; it stops at fn's first error
+// and returns it. A read error (a line too long, say) comes back wrapped
+// in kind, as fn's own errors are.
+func eachJSONLine(r io.Reader, maxLine int, kind error, fn func(n int, line []byte) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	for n := 1; sc.Scan(); n++ {
@@ -69,15 +68,13 @@ func eachJSONLine(r io.Reader, maxLine int, fn func(n int, line []byte) error) e
 			return err
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%w: %v", kind, err)
+	}
+	return nil
 }
 
 // HasCapability reports whether the model lists capability c.
 func (m Model) HasCapability(c string) bool {
-	for _, have := range m.Capabilities {
-		if have == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(m.Capabilities, c)
 }

@@ -171,7 +171,7 @@ var ErrReport = errors.New("bad report line")
 // ReadReport reads the records of a JSON-lines report.
 func ReadReport(rd io.Reader) ([]Record, error) {
 	var out []Record
-	err := eachJSONLine(rd, 4<<20, func(n int, line []byte) error {
+	err := eachJSONLine(rd, 4<<20, ErrReport, func(n int, line []byte) error {
 		var rec Record
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
@@ -185,9 +185,6 @@ func ReadReport(rd io.Reader) ([]Record, error) {
 		return nil
 	})
 	if err != nil {
-		if !errors.Is(err, ErrReport) {
-			err = fmt.Errorf("%w: %v", ErrReport, err)
-		}
 		return nil, err
 	}
 	return out, nil

@@ -255,22 +255,15 @@ func (s *State) startValue(b byte) bool {
 	s.want = n
 	switch {
 	case n.kind == kEnum:
-		s.mode, s.lits, s.mask, s.pos, s.litKey = mLit, n.lits, fullMask(len(n.lits)), 0, false
-		return s.litByte(b)
-	case b == '{' && (n.kind == kObject || n.kind == kAny):
-		if n.kind == kAny {
-			n = anyObject
-		}
-		s.top = &frame{up: s.top, node: n}
-		s.mode = mObjStart
-		return true
-	case b == '[' && (n.kind == kArray || n.kind == kAny):
-		if n.kind == kAny {
-			n = anyArray
-		}
-		s.top = &frame{up: s.top, node: n}
-		s.mode = mArrStart
-		return true
+		return s.startLit(n.lits, b)
+	case b == '{' && n.kind == kObject:
+		return s.open(n, mObjStart)
+	case b == '{' && n.kind == kAny:
+		return s.open(anyObject, mObjStart)
+	case b == '[' && n.kind == kArray:
+		return s.open(n, mArrStart)
+	case b == '[' && n.kind == kAny:
+		return s.open(anyArray, mArrStart)
 	case b == '"' && (n.kind == kString || n.kind == kAny):
 		s.mode, s.esc, s.hex, s.cont = mString, false, 0, 0
 		return true
@@ -278,13 +271,25 @@ func (s *State) startValue(b byte) bool {
 		s.mode, s.num, s.integer = mNumber, 0, n.kind == kInteger
 		return s.numByte(b)
 	case (b == 't' || b == 'f') && n.kind == kAny:
-		s.mode, s.lits, s.mask, s.pos, s.litKey = mLit, boolLits, fullMask(2), 0, false
-		return s.litByte(b)
+		return s.startLit(boolLits, b)
 	case b == 'n' && n.kind == kAny:
-		s.mode, s.lits, s.mask, s.pos, s.litKey = mLit, nullLits, 1, 0, false
-		return s.litByte(b)
+		return s.startLit(nullLits, b)
 	}
 	return false
+}
+
+// open enters a container (an object or array node) with its first byte.
+func (s *State) open(n *node, m mode) bool {
+	s.top = &frame{up: s.top, node: n}
+	s.mode = m
+	return true
+}
+
+// startLit begins one of the literal texts lits (an enum's values, true
+// and false, null) with its first byte.
+func (s *State) startLit(lits []string, b byte) bool {
+	s.mode, s.lits, s.mask, s.pos, s.litKey = mLit, lits, fullMask(len(lits)), 0, false
+	return s.litByte(b)
 }
 
 func fullMask(n int) uint64 {

@@ -86,47 +86,48 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func (w *ggufWriter) str(key, v string) {
+// key starts a metadata entry: its name and value type (for arrays, the
+// element type and count follow).
+func (w *ggufWriter) key(key string, typ uint32) {
 	w.kv = appendStr(w.kv, key)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvString)
-	w.kv = appendStr(w.kv, v)
+	w.kv = binary.LittleEndian.AppendUint32(w.kv, typ)
 	w.nkv++
+}
+
+func (w *ggufWriter) str(key, v string) {
+	w.key(key, kvString)
+	w.kv = appendStr(w.kv, v)
 }
 
 func (w *ggufWriter) u32(key string, v uint32) {
-	w.kv = appendStr(w.kv, key)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvUint32)
+	w.key(key, kvUint32)
 	w.kv = binary.LittleEndian.AppendUint32(w.kv, v)
-	w.nkv++
 }
 
 func (w *ggufWriter) f32(key string, v float32) {
-	w.kv = appendStr(w.kv, key)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvFloat32)
+	w.key(key, kvFloat32)
 	w.kv = binary.LittleEndian.AppendUint32(w.kv, math.Float32bits(v))
-	w.nkv++
+}
+
+// array starts an array entry of n elements of type elem.
+func (w *ggufWriter) array(key string, elem uint32, n int) {
+	w.key(key, kvArray)
+	w.kv = binary.LittleEndian.AppendUint32(w.kv, elem)
+	w.kv = binary.LittleEndian.AppendUint64(w.kv, uint64(n))
 }
 
 func (w *ggufWriter) strs(key string, v []string) {
-	w.kv = appendStr(w.kv, key)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvArray)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvString)
-	w.kv = binary.LittleEndian.AppendUint64(w.kv, uint64(len(v)))
+	w.array(key, kvString, len(v))
 	for _, s := range v {
 		w.kv = appendStr(w.kv, s)
 	}
-	w.nkv++
 }
 
 func (w *ggufWriter) i32s(key string, v []int32) {
-	w.kv = appendStr(w.kv, key)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvArray)
-	w.kv = binary.LittleEndian.AppendUint32(w.kv, kvInt32)
-	w.kv = binary.LittleEndian.AppendUint64(w.kv, uint64(len(v)))
+	w.array(key, kvInt32, len(v))
 	for _, x := range v {
 		w.kv = binary.LittleEndian.AppendUint32(w.kv, uint32(x))
 	}
-	w.nkv++
 }
 
 // byteVocab is a byte-level BPE vocabulary of n tokens without merges:
