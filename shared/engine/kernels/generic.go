@@ -1,10 +1,6 @@
 package kernels
 
-import (
-	"encoding/binary"
-	"github.com/mlxk/mlxk/shared/quant"
-	"math"
-)
+import "github.com/mlxk/mlxk/shared/quant"
 
 // The functions here are the portable kernels: the whole implementation
 // where archsimd is not available, and the reference the SIMD kernels are
@@ -140,9 +136,4 @@ func sumGeneric(a []float32) float32 {
 		s0 += a[i]
 	}
 	return (s0 + s1) + (s2 + s3)
-}
-
-// f32At reads little-endian float32 i of b.
-func f32At(b []byte, i int) float32 {
-	return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 }

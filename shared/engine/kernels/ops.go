@@ -83,14 +83,6 @@ func geluTanhMulGeneric(gate, up []float32) {
 	}
 }
 
-// GeluMul sets gate[i] = gelu(gate[i])·up[i] with the exact erf form.
-func GeluMul(gate, up []float32) {
-	for i, g := range gate {
-		x := float64(g)
-		gate[i] = float32(0.5*x*(1+math.Erf(x/math.Sqrt2))) * up[i]
-	}
-}
-
 // Softcap applies cap·tanh(x/cap) in place (Gemma-2 logit capping).
 func Softcap(x []float32, c float32) {
 	for i, v := range x {

@@ -225,13 +225,3 @@ func (p *Pool) Close() {
 		}
 	})
 }
-
-// split divides [0,n) into parts contiguous ranges aligned to align and
-// returns range i.
-func split(n, parts, i, align int) (lo, hi int) {
-	chunk := (n + parts - 1) / parts
-	chunk = (chunk + align - 1) / align * align
-	lo = min(i*chunk, n)
-	hi = min(lo+chunk, n)
-	return lo, hi
-}
