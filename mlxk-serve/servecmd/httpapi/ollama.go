@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +11,8 @@ import (
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/toolcall"
 	"github.com/mlxk/mlxk/shared/chattemplate"
 	"github.com/mlxk/mlxk/shared/engine/reasoning"
+	"github.com/mlxk/mlxk/shared/modelinfo"
+	"github.com/mlxk/mlxk/shared/snapfiles"
 	"github.com/mlxk/mlxk/shared/textgen"
 )
 
@@ -191,21 +191,21 @@ type ollamaModel struct {
 	Details    map[string]any `json:"details"`
 }
 
-// ollamaDetails describes a model folder the way ollama's details do.
+// ollamaDetails describes a model folder the way ollama's details do,
+// from the config.json summary mlxk show prints (model type, bits).
 func ollamaDetails(dir string) map[string]any {
 	d := map[string]any{"parent_model": "", "format": "safetensors", "family": "", "families": []string{},
 		"parameter_size": "", "quantization_level": ""}
-	var cfg struct {
-		ModelType    string `json:"model_type"`
-		Quantization *struct {
-			Bits int `json:"bits"`
-		} `json:"quantization"`
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return d
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil && json.Unmarshal(b, &cfg) == nil {
-		d["family"], d["families"] = cfg.ModelType, []string{cfg.ModelType}
-		if cfg.Quantization != nil && cfg.Quantization.Bits > 0 {
-			d["quantization_level"] = strconv.Itoa(cfg.Quantization.Bits) + "bit"
+	cfg, _, _ := snapfiles.ParseJSONObject(b)
+	if md := modelinfo.ExtractMetadata(cfg); md != nil {
+		if family, ok := md.ModelType.(string); ok {
+			d["family"], d["families"] = family, []string{family}
 		}
+		d["quantization_level"] = md.Quantization
 	}
 	return d
 }
