@@ -23,14 +23,12 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	prompt := req.Prompt
 	var ids, end []int32
 	if req.PromptIDs != nil {
-		vocab := m.Text.Engine.Info().Vocab
+		if e := checkVocab(m, "prompt", req.PromptIDs); e != nil {
+			s.fail(w, r, e)
+			return
+		}
 		toks := make([]int, len(req.PromptIDs))
 		for i, id := range req.PromptIDs {
-			if int(id) >= vocab {
-				s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "prompt",
-					"prompt token %d is outside the vocabulary of %d", id, vocab))
-				return
-			}
 			toks[i] = int(id)
 		}
 		ids = req.PromptIDs
@@ -61,6 +59,21 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		choices[i] = tc
 	}
 	respond(s, w, r, "completions", choices, endCompletion, wholeCompletion)
+}
+
+// checkVocab refuses token ids the model's vocabulary does not have (the
+// decoders already refused negative ones); param names the field.
+func checkVocab(m *models.Model, param string, inputs ...[]int32) *openai.Error {
+	vocab := m.Text.Engine.Info().Vocab
+	for _, ids := range inputs {
+		for _, id := range ids {
+			if int(id) >= vocab {
+				return openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, param,
+					"%s token %d is outside the vocabulary of %d", param, id, vocab)
+			}
+		}
+	}
+	return nil
 }
 
 // fillInMiddle lays out a request with a suffix in the model's

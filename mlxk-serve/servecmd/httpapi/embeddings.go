@@ -56,15 +56,9 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request, req *openai.Embed
 	defer s.reg.Release(m, nil)
 	info(r).model = m.ID
 	inputs := req.IDs
-	vocab := m.Text.Engine.Info().Vocab
-	for _, ids := range inputs {
-		for _, id := range ids {
-			if int(id) >= vocab {
-				s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "input",
-					"input token %d is outside the vocabulary of %d", id, vocab))
-				return embedded{}, false
-			}
-		}
+	if e := checkVocab(m, "input", inputs...); e != nil {
+		s.fail(w, r, e)
+		return embedded{}, false
 	}
 	for _, t := range req.Texts {
 		inputs = append(inputs, m.Text.EncodeForEmbedding(t))
