@@ -222,9 +222,12 @@ type choiceBase struct {
 	stream  *sse // nil: collect for one response; shared by the choices
 }
 
-// dialected is a choice whose stream is a named one (see sse): Anthropic's
-// Messages and OpenAI's Responses answers.
+// dialected is a choice whose stream is not framed as OpenAI's chat and
+// text completions (see framing): Anthropic's Messages, OpenAI's
+// Responses and ollama's answers. errorEvent renders an error after the
+// stream started.
 type dialected interface {
+	framing() framing
 	errorEvent(e *openai.Error, requestID string) []byte
 }
 
@@ -247,10 +250,7 @@ func respond[C choice](s *Server, w http.ResponseWriter, r *http.Request, endpoi
 	if jobs[0].req.Stream {
 		stream = newSSE(w)
 		if d, ok := any(choices[0]).(dialected); ok {
-			stream.namedEvents, stream.errorEvent = true, d.errorEvent
-		}
-		if _, ok := any(choices[0]).(interface{ ndjson() }); ok {
-			stream.ndjson = true
+			stream.framing, stream.errorEvent = d.framing(), d.errorEvent
 		}
 		defer stream.keepAlive(s.sseKeepAlive())()
 		for _, c := range choices {

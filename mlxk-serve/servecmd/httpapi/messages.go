@@ -53,6 +53,8 @@ type anthropicAnswer struct {
 
 func (a *anthropicAnswer) base() *choiceBase { return &a.choiceBase }
 
+func (a *anthropicAnswer) framing() framing { return framingNamed }
+
 func (a *anthropicAnswer) errorEvent(e *openai.Error, requestID string) []byte {
 	return e.AnthropicBody(requestID)
 }

@@ -86,13 +86,13 @@ type ollamaAnswer struct {
 
 func (a *ollamaAnswer) base() *choiceBase { return &a.choiceBase }
 
-// errorEvent is ollama's error line; ndjson makes the stream JSON lines.
+func (a *ollamaAnswer) framing() framing { return framingLines }
+
+// errorEvent is ollama's error line.
 func (a *ollamaAnswer) errorEvent(e *openai.Error, _ string) []byte {
 	b, _ := openai.Marshal(map[string]string{"error": e.Message})
 	return b
 }
-
-func (a *ollamaAnswer) ndjson() {}
 
 // line is one answer object: the text so far (streamed: this piece's).
 func (a *ollamaAnswer) line(content, thinking string, calls []map[string]any) map[string]any {

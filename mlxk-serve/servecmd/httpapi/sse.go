@@ -8,8 +8,9 @@ import (
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
 )
 
-// sse writes a server-sent event stream: "data: <json>\n\n" per event,
-// flushed at once, ending with "data: [DONE]\n\n". Headers go out with
+// sse writes a streamed answer, each event flushed at once: server-sent
+// events ("data: <json>\n\n", ending with "data: [DONE]\n\n", or named
+// events) or JSON lines, as its framing says. Headers go out with
 // the first event, so an error found before any (a full queue) can still
 // be a plain JSON error with its status. While nothing is written for a
 // while (a queue, a long prompt) keep-alive comments go out, so proxies
@@ -17,20 +18,32 @@ import (
 type sse struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
-	// named streams (Anthropic's Messages, OpenAI's Responses) name every
-	// event ("event: <type>"), end without [DONE], and send an error after
-	// the start as an "error" event that errorEvent renders.
-	namedEvents bool
-	errorEvent  func(e *openai.Error, requestID string) []byte
-	// ndjson streams are JSON lines (ollama's): one object per line, no
-	// event framing and no keep-alive comments.
-	ndjson bool
+	// framing is how events are written; for the framings other than
+	// OpenAI's, errorEvent renders an error after the start.
+	framing    framing
+	errorEvent func(e *openai.Error, requestID string) []byte
 
 	mu      sync.Mutex // the keep-alive goroutine writes too
 	started bool
 	ended   bool      // [DONE] went out: no more keep-alives
 	last    time.Time // of the latest write
 }
+
+// framing is a stream's wire format.
+type framing uint8
+
+const (
+	// framingData is OpenAI's chat and text completions: "data: <json>"
+	// events ending with "data: [DONE]", an error as a data event.
+	framingData framing = iota
+	// framingNamed (Anthropic's Messages, OpenAI's Responses) names every
+	// event ("event: <type>"), ends with the dialect's own last event and
+	// sends an error as an "error" event.
+	framingNamed
+	// framingLines is ollama's: one JSON object per line, no keep-alive
+	// comments, an error as a line of its own.
+	framingLines
+)
 
 // DefaultSSEKeepAlive is how long a stream stays silent before a
 // keep-alive comment (Config.SSEKeepAlive).
@@ -59,7 +72,7 @@ func (s *sse) keepAlive(every time.Duration) (stop func()) {
 				return
 			case now := <-t.C:
 				s.mu.Lock()
-				if !s.ended && !s.ndjson && now.Sub(s.last) >= every {
+				if !s.ended && s.framing != framingLines && now.Sub(s.last) >= every {
 					_ = s.writeLocked([]byte(": keep-alive\n\n"))
 				}
 				s.mu.Unlock()
@@ -83,9 +96,10 @@ func (s *sse) start() {
 	}
 	s.started = true
 	h := s.w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	if s.ndjson {
+	if s.framing == framingLines {
 		h.Set("Content-Type", "application/x-ndjson")
+	} else {
+		h.Set("Content-Type", "text/event-stream")
 	}
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
@@ -105,15 +119,22 @@ func (s *sse) named(name string, v any) error {
 	return s.write(name, b)
 }
 
-// write sends one event: "event: <name>" when named, then "data: <b>".
+// write sends one event: "event: <name>" when named, then "data: <b>";
+// in JSON lines, b and a newline.
 func (s *sse) write(name string, b []byte) error {
 	buf := make([]byte, 0, len(name)+len(b)+16)
-	if s.ndjson {
+	if s.framing == framingLines {
 		buf = append(append(buf, b...), '\n')
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.writeLocked(buf)
+	} else {
+		buf = s.frame(buf, name, b)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeLocked(buf)
+}
+
+// frame appends one server-sent event to buf.
+func (s *sse) frame(buf []byte, name string, b []byte) []byte {
 	if name != "" {
 		buf = append(buf, "event: "...)
 		buf = append(buf, name...)
@@ -121,10 +142,7 @@ func (s *sse) write(name string, b []byte) error {
 	}
 	buf = append(buf, "data: "...)
 	buf = append(buf, b...)
-	buf = append(buf, "\n\n"...)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.writeLocked(buf)
+	return append(buf, "\n\n"...)
 }
 
 // writeLocked writes and flushes b, starting the stream; s.mu is held.
@@ -144,11 +162,11 @@ func (s *sse) isStarted() bool {
 	return s.started
 }
 
-// done ends the stream: [DONE] for chat and text completions; named
-// streams end with their own last event, which the handler sent.
+// done ends the stream: [DONE] for chat and text completions; the other
+// framings end with their own last event, which the handler sent.
 func (s *sse) done() error {
 	var err error
-	if !s.namedEvents {
+	if s.framing == framingData {
 		err = s.write("", []byte("[DONE]"))
 	}
 	s.mu.Lock()
@@ -165,7 +183,7 @@ func (s *sse) fail(srv *Server, r *http.Request, e *openai.Error) {
 		srv.fail(s.w, r, e)
 		return
 	}
-	if s.namedEvents {
+	if s.framing != framingData {
 		if s.write("error", s.errorEvent(e, info(r).id)) == nil {
 			_ = s.done()
 		}
