@@ -409,35 +409,10 @@ func (b *Batcher) step(running []*job) []*job {
 	return keep
 }
 
-// sample picks the job's next token from the logits of its step. After a
-// draft (logits of every fed token) it keeps the draft tokens the sampler
-// picks itself, as Generate does, and rewinds the sequence past the
-// first it does not.
+// sample picks the job's next token from the logits of its step (see
+// stepper.sampleStep).
 func (j *job) sample(logits []float32) (int32, bool, error) {
-	rows := len(j.draft) + 1
-	V := len(logits) / rows
-	j.st.res.DraftTokens += len(j.draft)
-	for r := 0; r < rows; r++ {
-		t, done, err := j.st.next(logits[r*V:(r+1)*V], j.push)
-		if err != nil || done {
-			if rows > 1 {
-				j.seq.Truncate(j.base + r + 1)
-			}
-			return t, done, err
-		}
-		if j.look != nil {
-			j.look.add(t)
-		}
-		if r == rows-1 {
-			return t, false, nil
-		}
-		if t != j.draft[r] {
-			j.seq.Truncate(j.base + r + 1)
-			return t, false, nil
-		}
-		j.st.res.AcceptedTokens++
-	}
-	return 0, true, nil // not reached: the last row returns
+	return j.st.sampleStep(logits, j.draft, j.seq, j.base, j.look, j.push)
 }
 
 // parallelFor calls fn(0..n-1) on up to GOMAXPROCS goroutines and waits.

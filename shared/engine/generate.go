@@ -122,61 +122,61 @@ func Generate(ctx context.Context, m Model, req Request, emit func(Token) error)
 	if req.Lookahead > 0 {
 		look = newLookup(req.Prompt, req.Lookahead)
 	}
-	logits := out[0]
+	// Each step feeds the token just picked and, with lookahead, a draft
+	// after it; base is the sequence's length before the step.
+	logits, draft, base := out[0], []int32(nil), 0
 	for {
-		tok, done, err := st.next(logits, emit)
+		tok, done, err := st.sampleStep(logits, draft, seq, base, look, emit)
 		if err != nil || done {
 			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
 		step := []int32{tok}
 		if look != nil {
-			look.add(tok)
 			// No draft past MaxTokens: the context has room for those only.
 			step = append(step, look.draft(req.MaxTokens-st.res.GeneratedTokens)...)
 		}
-		base := seq.Len()
+		base = seq.Len()
 		recycle(m, out)
 		if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: step, AllLogits: len(step) > 1}}); err != nil {
 			st.res.Decode = time.Since(start)
 			return st.res, err
 		}
-		logits = out[0]
-		if len(step) == 1 {
-			continue
-		}
-		// Rows of the draft: row j holds the logits after step[j]. Keep
-		// the draft tokens the sampler picks itself; at the first other
-		// pick, drop the cache past what was kept and feed that pick.
-		V := len(logits) / len(step)
-		st.res.DraftTokens += len(step) - 1
-		j := 0
-		for ; j < len(step)-1; j++ {
-			t, done, err := st.next(logits[j*V:(j+1)*V], emit)
-			if err != nil || done {
-				seq.Truncate(base + j + 1) // the cache ends with what was fed and kept
-				st.res.Decode = time.Since(start)
-				return st.res, err
-			}
-			look.add(t)
-			if t != step[j+1] {
-				break
-			}
-			st.res.AcceptedTokens++
-		}
-		if j < len(step)-1 {
-			seq.Truncate(base + j + 1)
-			tok = st.history[len(st.history)-1] // the sampler's own pick
-			recycle(m, out)
-			if out, err = m.Forward(ctx, []Step{{Seq: seq, Tokens: []int32{tok}}}); err != nil {
-				st.res.Decode = time.Since(start)
-				return st.res, err
-			}
-			logits = out[0]
-			continue
-		}
-		logits = logits[j*V : (j+1)*V]
+		logits, draft = out[0], step[1:]
 	}
+}
+
+// sampleStep picks the next token from the logits of a step. After a
+// draft (the step fed a token and draft after it, so logits holds a row
+// per fed token) it keeps the draft tokens the sampler picks itself and
+// rewinds seq, base long before the step, past the first it does not:
+// the pick returned is the token the next step feeds. Generate and the
+// Batcher share it, so drafts never change what is generated.
+func (st *stepper) sampleStep(logits []float32, draft []int32, seq Sequence, base int, look *lookup, emit func(Token) error) (int32, bool, error) {
+	rows := len(draft) + 1
+	V := len(logits) / rows
+	st.res.DraftTokens += len(draft)
+	for r := 0; r < rows; r++ {
+		t, done, err := st.next(logits[r*V:(r+1)*V], emit)
+		if err != nil || done {
+			if rows > 1 {
+				seq.Truncate(base + r + 1) // the cache ends with what was fed and kept
+			}
+			return t, done, err
+		}
+		if look != nil {
+			look.add(t)
+		}
+		if r == rows-1 {
+			return t, false, nil
+		}
+		if t != draft[r] {
+			seq.Truncate(base + r + 1)
+			return t, false, nil
+		}
+		st.res.AcceptedTokens++
+	}
+	return 0, true, nil // not reached: the last row returns
 }
 
 // lookup drafts tokens by prompt lookup: the tokens that followed the
