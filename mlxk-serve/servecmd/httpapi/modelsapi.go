@@ -100,9 +100,8 @@ func owner(id string) string {
 }
 
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
-	list, err := s.reg.List()
-	if err != nil {
-		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
+	list, ok := s.cachedModels(w, r)
+	if !ok {
 		return
 	}
 	if info(r).anthropic {
@@ -132,22 +131,51 @@ func toAnthropicModel(l models.Listed) openai.AnthropicModel {
 // getModel answers /v1/models/{id}: the listed model with that exact id.
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(httprouter.ParamsFromContext(r.Context()).ByName("model"), "/")
+	l, ok := s.listedModel(w, r, id, false)
+	switch {
+	case !ok:
+	case info(r).anthropic:
+		s.writeJSON(w, r, http.StatusOK, toAnthropicModel(l))
+	default:
+		s.writeJSON(w, r, http.StatusOK, toModel(l))
+	}
+}
+
+// cachedModels is the registry's list of the models clients can ask for;
+// ok is false when it answered the error instead.
+func (s *Server) cachedModels(w http.ResponseWriter, r *http.Request) ([]models.Listed, bool) {
 	list, err := s.reg.List()
 	if err != nil {
 		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
-		return
+		return nil, false
+	}
+	return list, true
+}
+
+// listedModel finds one model of that list by its id or, with resolve, by
+// any name the registry resolves to it (ollama's clients send short
+// names); ok is false when it answered the error (404) instead.
+func (s *Server) listedModel(w http.ResponseWriter, r *http.Request, name string, resolve bool) (models.Listed, bool) {
+	list, ok := s.cachedModels(w, r)
+	if !ok {
+		return models.Listed{}, false
+	}
+	dir := ""
+	if resolve {
+		t, err := s.reg.Resolve(name, false)
+		if err != nil {
+			s.fail(w, r, modelError(err))
+			return models.Listed{}, false
+		}
+		dir = t.Dir()
 	}
 	for _, l := range list {
-		if l.ID == id || l.ID == "/"+id {
-			if info(r).anthropic {
-				s.writeJSON(w, r, http.StatusOK, toAnthropicModel(l))
-				return
-			}
-			s.writeJSON(w, r, http.StatusOK, toModel(l))
-			return
+		if l.ID == name || l.ID == "/"+name || (dir != "" && l.Dir == dir) {
+			return l, true
 		}
 	}
-	s.fail(w, r, openai.Errorf(http.StatusNotFound, openai.CodeModelNotFound, "model", "model %q is not available", id))
+	s.fail(w, r, openai.Errorf(http.StatusNotFound, openai.CodeModelNotFound, "model", "model %q is not available", name))
+	return models.Listed{}, false
 }
 
 // psModel is one loaded model in /api/ps (after ollama's ps; name, size,

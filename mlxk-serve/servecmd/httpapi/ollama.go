@@ -212,9 +212,8 @@ func ollamaDetails(dir string) map[string]any {
 
 // ollamaTags answers GET /api/tags: the models /v1/models lists.
 func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) {
-	list, err := s.reg.List()
-	if err != nil {
-		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
+	list, ok := s.cachedModels(w, r)
+	if !ok {
 		return
 	}
 	out := make([]ollamaModel, 0, len(list))
@@ -236,48 +235,35 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.reg.List()
-	if err != nil {
-		s.fail(w, r, openai.Errorf(http.StatusInternalServerError, openai.CodeInternal, "", "%v", err))
+	l, ok := s.listedModel(w, r, name, true)
+	if !ok {
 		return
 	}
-	t, err := s.reg.Resolve(name, false)
-	if err != nil {
-		s.fail(w, r, modelError(err))
-		return
+	var caps []string
+	template := ""
+	if src, err := chattemplate.Find(l.Dir, false); err == nil {
+		template = src
 	}
-	for _, l := range list {
-		if l.Dir != t.Dir() {
-			continue
-		}
-		var caps []string
-		template := ""
-		if src, err := chattemplate.Find(l.Dir, false); err == nil {
-			template = src
-		}
-		for _, c := range l.Info.Capabilities {
-			switch c {
-			case "text-generation":
-				caps = append(caps, "completion")
-				kind := reasoning.Detect(template, nil) // by the template alone: the model is not loaded
-				if toolcall.Detect(template, kind == reasoning.Harmony).Supported() {
-					caps = append(caps, "tools")
-				}
-				if kind != reasoning.None {
-					caps = append(caps, "thinking")
-				}
-			case "embeddings":
-				caps = append(caps, "embedding")
+	for _, c := range l.Info.Capabilities {
+		switch c {
+		case "text-generation":
+			caps = append(caps, "completion")
+			kind := reasoning.Detect(template, nil) // by the template alone: the model is not loaded
+			if toolcall.Detect(template, kind == reasoning.Harmony).Supported() {
+				caps = append(caps, "tools")
 			}
+			if kind != reasoning.None {
+				caps = append(caps, "thinking")
+			}
+		case "embeddings":
+			caps = append(caps, "embedding")
 		}
-		details := ollamaDetails(l.Dir)
-		s.writeJSON(w, r, http.StatusOK, map[string]any{"license": "", "modelfile": "", "parameters": "", "template": template,
-			"details": details, "model_info": map[string]any{"general.architecture": details["family"],
-				details["family"].(string) + ".context_length": l.ContextLength},
-			"capabilities": caps, "modified_at": l.Created.UTC().Format(ollamaTime)})
-		return
 	}
-	s.fail(w, r, openai.Errorf(http.StatusNotFound, openai.CodeModelNotFound, "model", "model %q is not available", name))
+	details := ollamaDetails(l.Dir)
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"license": "", "modelfile": "", "parameters": "", "template": template,
+		"details": details, "model_info": map[string]any{"general.architecture": details["family"],
+			details["family"].(string) + ".context_length": l.ContextLength},
+		"capabilities": caps, "modified_at": l.Created.UTC().Format(ollamaTime)})
 }
 
 // ollamaVersion answers GET /api/version.
