@@ -23,11 +23,7 @@ var ollamaLoaderOptions = map[string]bool{"num_ctx": true, "num_batch": true, "n
 
 // DecodeOllamaChat decodes an /api/chat body.
 func DecodeOllamaChat(body []byte) (*Request, *Error) {
-	f, e := parseObject(body, "the request body")
-	if e != nil {
-		return nil, e
-	}
-	r, e := ollamaCommon(f)
+	r, f, e := ollamaCommon(body)
 	if e != nil {
 		return nil, e
 	}
@@ -83,11 +79,7 @@ func DecodeOllamaChat(body []byte) (*Request, *Error) {
 // system prompt (Chat, with Messages), unless raw asks for it as it is or
 // a suffix asks for fill-in-the-middle (Prompt and Suffix).
 func DecodeOllamaGenerate(body []byte) (*Request, *Error) {
-	f, e := parseObject(body, "the request body")
-	if e != nil {
-		return nil, e
-	}
-	r, e := ollamaCommon(f)
+	r, f, e := ollamaCommon(body)
 	if e != nil {
 		return nil, e
 	}
@@ -124,19 +116,23 @@ func DecodeOllamaGenerate(body []byte) (*Request, *Error) {
 	return r, nil
 }
 
-// ollamaCommon decodes what /api/chat and /api/generate share: model,
-// stream (default true, as ollama's), format, think, options, keep_alive.
-func ollamaCommon(f fields) (*Request, *Error) {
+// ollamaCommon parses an /api/chat or /api/generate body and decodes what
+// they share: model, stream (default true, as ollama's), format, think,
+// options, keep_alive. The fields left are the route's own.
+func ollamaCommon(body []byte) (*Request, fields, *Error) {
+	f, e := parseObject(body, "the request body")
+	if e != nil {
+		return nil, nil, e
+	}
 	r := &Request{Chat: true, N: 1, Stream: true, Format: ResponseFormat{Type: "text"}}
 	var ok bool
-	var e *Error
 	if r.Model, ok, e = f.str("model"); e != nil {
-		return nil, e
+		return nil, nil, e
 	} else if !ok || strings.TrimSpace(r.Model) == "" {
-		return nil, Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
+		return nil, nil, Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
 	}
 	if v, ok, e := f.boolean("stream"); e != nil {
-		return nil, e
+		return nil, nil, e
 	} else if ok {
 		r.Stream = v
 	}
@@ -149,7 +145,7 @@ func ollamaCommon(f fields) (*Request, *Error) {
 		case isObject(raw):
 			r.Format = ResponseFormat{Type: "json_schema", Schema: raw}
 		default:
-			return nil, invalid("format", `format must be "json" or a JSON schema`)
+			return nil, nil, invalid("format", `format must be "json" or a JSON schema`)
 		}
 	}
 	if raw, ok := f.take("think"); ok {
@@ -162,33 +158,33 @@ func ollamaCommon(f fields) (*Request, *Error) {
 			r.setTemplateKwarg("enable_thinking", true)
 			r.setTemplateKwarg("reasoning_effort", level)
 		default:
-			return nil, invalid("think", `think must be true, false, "low", "medium" or "high"`)
+			return nil, nil, invalid("think", `think must be true, false, "low", "medium" or "high"`)
 		}
 	}
 	if raw, ok := f.take("keep_alive"); ok {
 		d, err := ParseKeepAlive(raw)
 		if err != nil {
-			return nil, invalid("keep_alive", "keep_alive must be a duration or seconds: %v", err)
+			return nil, nil, invalid("keep_alive", "keep_alive must be a duration or seconds: %v", err)
 		}
 		r.KeepAlive = &d
 	}
 	if lp, _, e := f.boolean("logprobs"); e != nil {
-		return nil, e
+		return nil, nil, e
 	} else if lp {
-		return nil, unsupported("logprobs", "logprobs are served on /v1/chat/completions")
+		return nil, nil, unsupported("logprobs", "logprobs are served on /v1/chat/completions")
 	}
 	f.take("top_logprobs")
 	opts, ok, e := f.object("options")
 	if e != nil {
-		return nil, e
+		return nil, nil, e
 	}
 	if !ok {
 		opts = fields{}
 	}
 	if e := r.ollamaOptions(opts); e != nil {
-		return nil, e
+		return nil, nil, e
 	}
-	return r, nil
+	return r, f, nil
 }
 
 // ollamaOptions maps options onto the sampler (names as ollama's).
