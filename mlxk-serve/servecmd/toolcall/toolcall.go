@@ -16,6 +16,7 @@
 package toolcall
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -299,26 +300,30 @@ func parseCall(s string, argKeys ...string) (Call, bool) {
 	}
 	var str string
 	if json.Unmarshal(args, &str) == nil {
-		if !json.Valid([]byte(str)) {
-			return Call{}, false
-		}
 		args = json.RawMessage(str)
 	}
-	return Call{Name: name, Arguments: compact(args)}, true
+	text, ok := objectArguments(args)
+	if !ok {
+		return Call{}, false
+	}
+	return Call{Name: name, Arguments: text}, true
 }
 
-func compact(raw json.RawMessage) string {
-	var b strings.Builder
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
+// objectArguments is a call's arguments as compact JSON text: an object,
+// its keys in the model's order and its numbers exactly as written
+// (json.Compact, not a decode and encode, which sorted keys and rounded
+// large integers); no arguments or null is {}. Anything else is not a
+// call (ok false).
+func objectArguments(raw json.RawMessage) (string, bool) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" {
+		return "{}", true
 	}
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) != nil {
-		return string(raw)
+	var b bytes.Buffer
+	if t[0] != '{' || json.Compact(&b, t) != nil {
+		return "", false
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return b.String(), true
 }
 
 // parseMistral reads the text after [TOOL_CALLS]: a JSON array of calls,
@@ -343,10 +348,14 @@ func parseMistral(s string) ([]Call, bool) {
 			continue
 		}
 		name, args, ok := strings.Cut(part, "[ARGS]")
-		if !ok || !json.Valid([]byte(args)) || strings.TrimSpace(name) == "" {
+		if !ok || strings.TrimSpace(name) == "" {
 			return nil, false
 		}
-		calls = append(calls, Call{Name: strings.TrimSpace(name), Arguments: compact(json.RawMessage(args))})
+		text, ok := objectArguments(json.RawMessage(args))
+		if !ok {
+			return nil, false
+		}
+		calls = append(calls, Call{Name: strings.TrimSpace(name), Arguments: text})
 	}
 	return calls, len(calls) > 0
 }

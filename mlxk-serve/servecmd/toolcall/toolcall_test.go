@@ -49,6 +49,10 @@ func TestParsers(t *testing.T) {
 		{"llama3 python tag", Llama3, `<|python_tag|>{"name": "get_weather", "parameters": {"city": "Paris"}}; {"name": "get_weather", "parameters": {"city": "Rome"}}`, "", []Call{paris, rome}},
 		{"llama3 text", Llama3, "The weather is fine {not json}", "The weather is fine {not json}", nil},
 		{"llama3 json that is not a call", Llama3, `{"answer": 42}`, `{"answer": 42}`, nil},
+		{"hermes arguments kept as written", Hermes, `<tool_call>{"name":"f","arguments":{"z": 1, "a": 12345678901234567890, "s": "<&>"}}</tool_call>`, "",
+			[]Call{{Name: "f", Arguments: `{"z":1,"a":12345678901234567890,"s":"<&>"}`}}},
+		{"hermes non-object arguments are text", Hermes, `<tool_call>{"name":"f","arguments":[1,2]}</tool_call>`, `<tool_call>{"name":"f","arguments":[1,2]}</tool_call>`, nil},
+		{"mistral non-object arguments", Mistral, `[TOOL_CALLS]f[ARGS]"str"`, `[TOOL_CALLS]f[ARGS]"str"`, nil},
 		{"none passes through", None, `<tool_call>{"name":"x"}</tool_call>`, `<tool_call>{"name":"x"}</tool_call>`, nil},
 	}
 	for _, c := range cases {
