@@ -92,6 +92,9 @@ type Parser struct {
 	format Format
 	buf    strings.Builder // text not yet decided
 	in     bool            // inside call markup
+	// searched is how much of the held call (Hermes) was already searched
+	// for its closing tag, so a long call streaming in is searched once.
+	searched int
 	// started is true once anything but whitespace went out as text (a
 	// Llama 3 call must be the whole answer).
 	started bool
@@ -154,10 +157,12 @@ func (p *Parser) scanHermes(final bool) (string, []Call) {
 			}
 			text.WriteString(s[:i])
 			s = s[i+len(hermesOpen):]
-			p.in = true
+			p.in, p.searched = true, 0
 		}
-		j := strings.Index(s, hermesClose)
+		from := max(0, p.searched-len(hermesClose)+1)
+		j := strings.Index(s[from:], hermesClose)
 		if j < 0 {
+			p.searched = len(s)
 			if final {
 				if c, ok := parseCall(s, "arguments"); ok {
 					calls = append(calls, c)
@@ -168,6 +173,7 @@ func (p *Parser) scanHermes(final bool) (string, []Call) {
 			}
 			break
 		}
+		j += from
 		if c, ok := parseCall(s[:j], "arguments"); ok {
 			calls = append(calls, c)
 		} else {
@@ -175,8 +181,10 @@ func (p *Parser) scanHermes(final bool) (string, []Call) {
 		}
 		s, p.in = s[j+len(hermesClose):], false
 	}
-	p.buf.Reset()
-	p.buf.WriteString(s)
+	if len(s) != p.buf.Len() { // something was decided: keep only the rest
+		p.buf.Reset()
+		p.buf.WriteString(s)
+	}
 	return p.release(text.String()), calls
 }
 

@@ -118,3 +118,17 @@ func FuzzParser(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkStreamLongCall streams a 10 KB Hermes call 4 bytes at a time,
+// as a model writes one: the parser's work should grow with the call, not
+// with its square.
+func BenchmarkStreamLongCall(b *testing.B) {
+	call := `<tool_call>{"name":"write","arguments":{"text":"` + strings.Repeat("lorem ipsum ", 850) + `"}}</tool_call>`
+	b.ReportAllocs()
+	for b.Loop() {
+		_, calls := feed(Hermes, call, 4)
+		if len(calls) != 1 {
+			b.Fatal("no call")
+		}
+	}
+}
