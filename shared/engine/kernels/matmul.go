@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -55,11 +56,13 @@ func MatMulFused(p *Pool, ms []*Matrix, outs [][]float32, x []float32, n int) {
 			m.ensurePacked(nil) // once; loaders pack ahead (Pool.Pack)
 		}
 	}
-	sc := new(actScratch)
+	var sc *actScratch
 	if p != nil {
 		p.mm.Lock()
 		defer p.mm.Unlock()
 		sc = &p.scratch
+	} else {
+		sc = new(actScratch) // no pool, no scratch to reuse
 	}
 	if int8 {
 		a = &sc.a
@@ -241,10 +244,11 @@ func kernelsFor(p *Pool) *kernelSet {
 	return bestKernels()
 }
 
-// bestKernels returns the SIMD kernels when available, else the generic ones.
-func bestKernels() *kernelSet {
+// bestKernels returns the SIMD kernels when available, else the generic
+// ones: chosen once, shared by every pool (a kernel set is never changed).
+var bestKernels = sync.OnceValue(func() *kernelSet {
 	if k := simdKernels(); k != nil {
 		return k
 	}
 	return genericKernels()
-}
+})

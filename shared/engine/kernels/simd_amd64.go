@@ -32,11 +32,13 @@ func simdKernels() *kernelSet {
 	if !simdOK() {
 		return nil
 	}
-	panelK.low4 = archsimd.BroadcastUint8x32(0x0f)
-	panelK.four = archsimd.BroadcastUint32x8(4)
-	panelK.sixt = archsimd.BroadcastUint32x8(16)
-	panelK.ones = archsimd.BroadcastInt16x16(1)
-	panelK.c128 = archsimd.BroadcastFloat32x8(128)
+	panelKOnce.Do(func() {
+		panelK.low4 = archsimd.BroadcastUint8x32(0x0f)
+		panelK.four = archsimd.BroadcastUint32x8(4)
+		panelK.sixt = archsimd.BroadcastUint32x8(16)
+		panelK.ones = archsimd.BroadcastInt16x16(1)
+		panelK.c128 = archsimd.BroadcastFloat32x8(128)
+	})
 	k := genericKernels()
 	k.panel4 = panel4SIMD
 	k.panel8 = panel8SIMD
@@ -850,6 +852,8 @@ func panel8One(m *Matrix, pn *panels, a *actQ, out []float32, lo, hi int) {
 // panelK holds the panel kernels' constants in memory, where the loops
 // load them: built once in registers they stayed live across the loops
 // and the register allocator spilled them.
+var panelKOnce sync.Once
+
 var panelK struct {
 	low4       archsimd.Uint8x32
 	four, sixt archsimd.Uint32x8
