@@ -149,23 +149,22 @@ func checkAgree(t *testing.T, rng *rand.Rand, s shape) {
 	}
 	assertClose(t, "block sums", a.s, b.s, 1e-6)
 	assertClose(t, "panel block sums", a.ps, b.ps, 1e-6)
-	// The row kernels: 8-bit SIMD against portable. For 4 bits the SIMD
-	// set keeps the portable row kernel only as a fallback (its products
-	// go through the panel kernel, checked below), so there this compares
-	// the portable kernel over two row ranges with itself over all rows.
-	kb, kg := best.affine8, gen.affine8
-	if s.bits == 4 {
-		kb, kg = best.affine4, gen.affine4
+	// The portable row kernel (the only one: SIMD builds multiply through
+	// the panels, checked below) over two row ranges, the first not a
+	// multiple of 8 rows, against one range, and on the SIMD quantizer's
+	// activations against the portable one's.
+	kg := gen.affine4
+	if s.bits == 8 {
+		kg = gen.affine8
 	}
 	for i := 0; i < s.n; i++ {
 		got := make([]float32, s.rows)
 		want := make([]float32, s.rows)
-		// Two ranges, the first not a multiple of 8 rows.
 		mid := s.rows / 3
-		kb(c.m, a, i, got, 0, mid)
-		kb(c.m, a, i, got, mid, s.rows)
+		kg(c.m, a, i, got, 0, mid)
+		kg(c.m, a, i, got, mid, s.rows)
 		kg(c.m, b, i, want, 0, s.rows)
-		assertClose(t, "int8 kernels", got, want, 1e-5)
+		assertClose(t, "int8 row kernel", got, want, 1e-5)
 	}
 	if best.panel4 != nil {
 		pn := c.m.ensurePacked(nil)

@@ -42,125 +42,37 @@ func simdKernels() *kernelSet {
 	k := genericKernels()
 	k.panel4 = panel4SIMD
 	k.panel8 = panel8SIMD
-	k.affine8 = affine8RowsSIMD
 	k.quantize = quantizeVecSIMD
 	k.dense = denseRowsSIMD
 	k.affineExact = affineExactRowsSIMD
 	return k
 }
 
-// consts are the vector constants of the kernels, built once per call,
-// and a little scratch for the rare loads that would cross the end of a
-// slice.
+// consts are the vector constants of the float kernels, built once per
+// call.
 type consts struct {
-	sixt   archsimd.Uint32x8
-	thirt  archsimd.Uint32x8
-	ones16 archsimd.Int16x16
-	flip   archsimd.Uint8x32 // 0x80
-	perm   archsimd.Uint32x8 // groupPerm of the matrix at hand
-	c128   f32x8
+	sixt  archsimd.Uint32x8
+	thirt archsimd.Uint32x8
 	// f16 conversion
 	f16mag  archsimd.Uint32x8 // 0x7fff
 	f16sign archsimd.Uint32x8 // 0x8000
 	f16mul  f32x8             // 2^112
 	f16inf  archsimd.Int32x8  // 0x0f7fffff: above this the half was Inf/NaN
 	f16exp  archsimd.Uint32x8 // 224<<23
-
-	lanes [16]int32 // 8 × -1 then 8 × 0: lane masks
-	tmp   [32]byte
 }
 
-// init fills the constants; perm becomes k.perm. Kernels declare k, their
-// vector arrays and every scalar table before calling init: once 256-bit
-// registers are in use, a legacy-SSE instruction (Go copies and zeroes
-// small arrays with them) costs hundreds of cycles on the machines
-// measured.
-func (k *consts) init(perm *[8]uint32) {
+// init fills the constants. Kernels declare k and their vector arrays
+// before calling init: once 256-bit registers are in use, a legacy-SSE
+// instruction (Go copies and zeroes small arrays with them) costs
+// hundreds of cycles on the machines measured.
+func (k *consts) init() {
 	k.sixt = archsimd.BroadcastUint32x8(16)
 	k.thirt = archsimd.BroadcastUint32x8(13)
-	k.ones16 = archsimd.BroadcastInt16x16(1)
-	k.flip = archsimd.BroadcastUint8x32(0x80)
-	k.perm = archsimd.LoadUint32x8(perm)
-	k.c128 = archsimd.BroadcastFloat32x8(128)
 	k.f16mag = archsimd.BroadcastUint32x8(0x7fff)
 	k.f16sign = archsimd.BroadcastUint32x8(0x8000)
 	k.f16mul = archsimd.BroadcastFloat32x8(0x1p112)
 	k.f16inf = archsimd.BroadcastInt32x8(0x0f7fffff)
 	k.f16exp = archsimd.BroadcastUint32x8(224 << 23)
-	for i := 0; i < 8; i++ {
-		k.lanes[i] = -1
-	}
-}
-
-// groupPerm returns the lane permutation that spreads the scales of the
-// groups of one 256-value step over its 8 blocks.
-func groupPerm(groupSize int) [8]uint32 {
-	var p [8]uint32
-	for u := range p {
-		p[u] = uint32(u * unitSize / groupSize)
-	}
-	return p
-}
-
-// keep returns v with lanes n and above zeroed (0 <= n <= 8).
-func (k *consts) keep(v f32x8, n int) f32x8 {
-	m := archsimd.LoadInt32x8Slice(k.lanes[8-n:])
-	return v.AsInt32x8().And(m).AsFloat32x8()
-}
-
-// scales8 loads scale values i..i+7 of b as float32. Lanes past the end
-// of b are zero.
-func (k *consts) scales8(b []byte, i int, sf Format) f32x8 {
-	if sf == BF16 && 2*i+16 <= len(b) {
-		return archsimd.LoadUint8x16Slice(b[2*i:]).AsUint16x8().ExtendToUint32().ShiftLeft(k.sixt).AsFloat32x8()
-	}
-	return k.scales8Slow(b, i, sf)
-}
-
-// scales8Slow is scales8 for f16 and f32 scales and for the end of b.
-// Partial loads go through k.tmp: the archsimd partial loads of bytes
-// use legacy-SSE moves, which are very slow next to AVX code.
-func (k *consts) scales8Slow(b []byte, i int, sf Format) f32x8 {
-	es := sf.elemSize()
-	off := es * i
-	n := 8 * es
-	var src []byte
-	if off+n <= len(b) {
-		src = b[off : off+n]
-	} else {
-		src = k.pad(b[min(off, len(b)):], n)
-	}
-	switch sf {
-	case BF16:
-		return archsimd.LoadUint8x16Slice(src).AsUint16x8().ExtendToUint32().ShiftLeft(k.sixt).AsFloat32x8()
-	case F16:
-		return k.f16(archsimd.LoadUint8x16Slice(src).AsUint16x8().ExtendToUint32())
-	default:
-		return archsimd.LoadUint8x32Slice(src).AsFloat32x8()
-	}
-}
-
-// pad copies b into k.tmp[:n] followed by zeros (integer moves only).
-//
-//go:noinline
-func (k *consts) pad(b []byte, n int) []byte {
-	t := k.tmp[:n]
-	for i := 0; i < n; i++ {
-		var v byte
-		if i < len(b) {
-			v = b[i]
-		}
-		t[i] = v
-	}
-	return t
-}
-
-// load32 loads 32 bytes at b[off:]; bytes past the end of b are zero.
-func (k *consts) load32(b []byte, off int) archsimd.Uint8x32 {
-	if off+32 <= len(b) {
-		return archsimd.LoadUint8x32Slice(b[off:])
-	}
-	return archsimd.LoadUint8x32Slice(k.pad(b[min(off, len(b)):], 32))
 }
 
 // f16 converts 8 IEEE halves (zero-extended to 32 bits) to float32: the
@@ -219,145 +131,6 @@ func storePart(s []float32, v f32x8) {
 	for i := range s {
 		*(*uint32)(unsafe.Pointer(&s[i])) = t[i]
 	}
-}
-
-// stepGeom describes how a matrix's rows divide into 256-value steps.
-type stepGeom struct {
-	rb, ng    int // bytes per row, groups per row
-	steps     int // steps per row, the last one possibly partial
-	sstep     int // scale bytes per step (bf16)
-	lastValid int // scale lanes (groups) used in the last step
-}
-
-func (m *Matrix) geom(a *actQ) stepGeom {
-	steps := a.kp / chunkSize
-	g := stepGeom{
-		rb: m.rowBytes(), ng: m.Cols / m.GroupSize, steps: steps,
-		sstep: 2 * chunkSize / m.GroupSize,
-	}
-	g.lastValid = (m.Cols - (steps-1)*chunkSize) / m.GroupSize
-	return g
-}
-
-// fast reports whether row r can take the raw-pointer loop: bf16 scales,
-// and every full-width load of the row's last step inside its slice (the
-// last step may read past the row into the next one, never past the
-// matrix).
-func (g *stepGeom) fast(m *Matrix, r int) bool {
-	so := 2*(r*g.ng+(g.steps-1)*chunkSize/m.GroupSize) + 16
-	bytesPerStep := chunkSize * m.Bits / 8
-	return m.ScaleFormat == BF16 && so <= len(m.Scales) && r*g.rb+g.steps*bytesPerStep <= len(m.Data)
-}
-
-// affine8RowsSIMD is affineInt8RowsGeneric for 8-bit weights. A weight
-// byte q is used as the signed q-128 (VPMADDUBSW needs one unsigned and
-// one signed side, and 255·127·2 would overflow int16): |q-128| against
-// the activation with the sign of q-128. The 128·Σx this leaves out is
-// added through the bias term, as (bias + 128·scale)·Σx.
-func affine8RowsSIMD(m *Matrix, a *actQ, t int, out []float32, lo, hi int) {
-	g := m.geom(a)
-	perm := groupPerm(m.GroupSize)
-	var accs [8]f32x8
-	var k consts
-	k.init(&perm)
-	xq := a.q[t*a.kp : (t+1)*a.kp]
-	dx := a.d[t*a.units : (t+1)*a.units]
-	us := a.s[t*a.units : (t+1)*a.units]
-	for r0 := lo; r0 < hi; r0 += 8 {
-		nr := min(8, hi-r0)
-		for i := 0; i < nr; i++ {
-			r := r0 + i
-			if g.fast(m, r) {
-				accs[i] = k.row8(unsafe.Pointer(&m.Data[r*g.rb]), unsafe.Pointer(&xq[0]),
-					unsafe.Pointer(&m.Scales[2*r*g.ng]), unsafe.Pointer(&m.Biases[2*r*g.ng]),
-					unsafe.Pointer(&dx[0]), unsafe.Pointer(&us[0]), &g)
-			} else {
-				accs[i] = k.row8Safe(m, r, xq, dx, us, &g)
-			}
-		}
-		for i := nr; i < 8; i++ {
-			accs[i] = f32x8{}
-		}
-		storeRows(out[r0:], reduce8(&accs), nr)
-	}
-	archsimd.ClearAVXUpperBits()
-}
-
-// row8 is the inner loop of affine8RowsSIMD with raw pointers: slice
-// bounds checks and index arithmetic would otherwise cost about as much
-// as the vector work; fast checked that the loads stay inside the slices.
-func (k *consts) row8(p, x, sc, bi, dx, us unsafe.Pointer, g *stepGeom) f32x8 {
-	flip, ones, sixt, c128 := k.flip, k.ones16, k.sixt, k.c128
-	var acc, accb f32x8
-	for n := g.steps; n > 0; n-- {
-		v := func(off uintptr) i32x8 {
-			s := archsimd.LoadUint8x32((*[32]uint8)(unsafe.Add(p, off))).Xor(flip).AsInt8x32()
-			xs := archsimd.LoadInt8x32((*[32]int8)(unsafe.Add(x, off))).CopySign(s)
-			return s.Abs().AsUint8x32().DotProductPairsSaturated(xs).DotProductPairs(ones)
-		}
-		a := v(0).AddPairsGrouped(v(32)).AddPairsGrouped(v(64).AddPairsGrouped(v(96)))
-		b := v(128).AddPairsGrouped(v(160)).AddPairsGrouped(v(192).AddPairsGrouped(v(224)))
-		s := units8(a, b)
-		sw := archsimd.LoadUint8x16((*[16]uint8)(sc)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-		bw := archsimd.LoadUint8x16((*[16]uint8)(bi)).AsUint16x8().ExtendToUint32().ShiftLeft(sixt).AsFloat32x8()
-		bw = sw.MulAdd(c128, bw)
-		if n == 1 {
-			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
-		}
-		d := archsimd.LoadFloat32x8((*[8]float32)(dx))
-		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
-		accb = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(us)), accb)
-		if n == 1 {
-			break // no pointer may move past the end of its slice
-		}
-		p = unsafe.Add(p, 256)
-		x = unsafe.Add(x, 256)
-		sc = unsafe.Add(sc, g.sstep)
-		bi = unsafe.Add(bi, g.sstep)
-		dx = unsafe.Add(dx, 32)
-		us = unsafe.Add(us, 32)
-	}
-	return acc.Add(accb)
-}
-
-// row8Safe is row8 through bounds-checked slices.
-func (k *consts) row8Safe(m *Matrix, r int, xq []int8, dx, us []float32, g *stepGeom) f32x8 {
-	row := m.Data[r*g.rb:]
-	var acc f32x8
-	gps := chunkSize / m.GroupSize
-	for c := 0; c < g.steps; c++ {
-		var v [8]i32x8
-		for j := range v {
-			v[j] = k.dot8(k.load32(row, c*256+j*32), xq[c*256+j*32:])
-		}
-		a := v[0].AddPairsGrouped(v[1]).AddPairsGrouped(v[2].AddPairsGrouped(v[3]))
-		b := v[4].AddPairsGrouped(v[5]).AddPairsGrouped(v[6].AddPairsGrouped(v[7]))
-		s := units8(a, b)
-		sw := k.scales8(m.Scales, r*g.ng+c*gps, m.ScaleFormat)
-		bw := sw.MulAdd(k.c128, k.scales8(m.Biases, r*g.ng+c*gps, m.ScaleFormat))
-		if c == g.steps-1 {
-			sw, bw = k.keep(sw, g.lastValid), k.keep(bw, g.lastValid)
-		}
-		d := archsimd.LoadFloat32x8Slice(dx[c*8:])
-		acc = s.ConvertToFloat32().MulAdd(sw.Permute(k.perm).Mul(d), acc)
-		acc = bw.Permute(k.perm).MulAdd(archsimd.LoadFloat32x8Slice(us[c*8:]), acc)
-	}
-	return acc
-}
-
-// dot8 is the int32 dot product of 32 weight bytes (as q-128) with 32
-// int8 activations, in 8 partial lanes.
-func (k *consts) dot8(w archsimd.Uint8x32, x []int8) i32x8 {
-	s := w.Xor(k.flip).AsInt8x32()
-	xs := archsimd.LoadInt8x32Slice(x[:32]).CopySign(s)
-	return s.Abs().AsUint8x32().DotProductPairsSaturated(xs).DotProductPairs(k.ones16)
-}
-
-// units8 finishes the reduction of 8 blocks of the 8-bit kernel: a holds
-// blocks 0-3 as [lo halves | hi halves], b blocks 4-7; the result has one
-// int32 per block in natural order.
-func units8(a, b i32x8) i32x8 {
-	return a.Select128FromPair(0, 2, b).Add(a.Select128FromPair(1, 3, b))
 }
 
 // quantizeVecSIMD is quantizeVecGeneric with the same rounding (block
@@ -459,9 +232,8 @@ func denseRowsSIMD(m *Matrix, out, x []float32, n, lo, hi int) {
 		return
 	}
 	var accs [8]f32x8
-	var perm [8]uint32
 	var k consts
-	k.init(&perm)
+	k.init()
 	rb := m.rowBytes()
 	K := m.Cols
 	for r0 := lo; r0 < hi; r0 += 8 {
