@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,6 +75,11 @@ func TestRepackReleasesFilePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same weights from copies the release cannot touch, to compare.
+	plain, err := kernels.NewAffine(rows, cols, 4, group, slices.Clone(w.Data), kernels.BF16, slices.Clone(s.Data), slices.Clone(b.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
 	mapped := rssFileKB(t)
 	if mapped-before < len(packed)/1024*3/4 {
 		t.Skipf("populating did not show in RssFile (%d -> %d kB)", before, mapped)
@@ -85,6 +91,12 @@ func TestRepackReleasesFilePages(t *testing.T) {
 			left, mapped-before, before, mapped, after)
 	}
 	// The weights are still there, in the panels.
-	row := make([]float32, cols)
-	m.Row(row, rows-1)
+	for _, r := range []int{0, rows - 1} {
+		got, want := make([]float32, cols), make([]float32, cols)
+		m.Row(got, r)
+		plain.Row(want, r)
+		if !slices.Equal(got, want) {
+			t.Fatalf("row %d after repacking differs from the original weights", r)
+		}
+	}
 }

@@ -89,14 +89,14 @@ func NewDense(rows, cols int, f Format, data []byte) (*Matrix, error) {
 // NewAffine describes an MLX affine-quantized matrix of logical shape
 // [rows, cols] and checks every size against bits and group size.
 func NewAffine(rows, cols, bits, groupSize int, packed []byte, sf Format, scales, biases []byte) (*Matrix, error) {
-	if err := quant.CheckParams(groupSize, bits); err != nil {
+	if rows <= 0 {
+		return nil, fmt.Errorf("affine matrix: %d rows", rows)
+	}
+	if err := quant.CheckMatrix(rows, cols, groupSize, bits); err != nil {
 		return nil, fmt.Errorf("affine matrix: %w", err)
 	}
 	if sf != F32 && sf != BF16 && sf != F16 {
 		return nil, fmt.Errorf("affine matrix: unsupported scale format %v", sf)
-	}
-	if rows <= 0 || cols <= 0 || cols%groupSize != 0 || (cols*bits)%32 != 0 {
-		return nil, fmt.Errorf("affine matrix: shape [%d %d] does not fit group size %d at %d bits", rows, cols, groupSize, bits)
 	}
 	if want := rows * cols * bits / 8; len(packed) != want {
 		return nil, fmt.Errorf("affine matrix [%d %d] %d-bit: %d packed bytes, want %d", rows, cols, bits, len(packed), want)
