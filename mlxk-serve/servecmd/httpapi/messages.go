@@ -45,10 +45,14 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 type anthropicAnswer struct {
 	choiceBase
 
-	blocks  []openai.AnthropicBlock // whole answers
-	started bool                    // message_start went out
-	open    string                  // the type of the block being streamed, "" when none
-	next    int                     // index of the next streamed block
+	blocks []openai.AnthropicBlock // whole answers
+	// The text or thinking block being written (whole answers), kept in a
+	// builder until another kind of block follows.
+	accType string
+	acc     strings.Builder
+	started bool   // message_start went out
+	open    string // the type of the block being streamed, "" when none
+	next    int    // index of the next streamed block
 }
 
 func (a *anthropicAnswer) base() *choiceBase { return &a.choiceBase }
@@ -66,6 +70,9 @@ func (a *anthropicAnswer) piece(p piece) error {
 		}
 		if p.content != "" {
 			a.appendText("text", p.content)
+		}
+		if len(p.calls) > 0 {
+			a.flushText()
 		}
 		for _, c := range p.calls {
 			a.blocks = append(a.blocks, openai.ToolUseBlock(newID("toolu_"), c.Name, callInput(c)))
@@ -105,23 +112,26 @@ func (a *anthropicAnswer) piece(p piece) error {
 	return nil
 }
 
-// appendText adds text to the last block when it has the same type, else
-// opens a new one (whole answers).
+// appendText adds text to the block being written when it has the same
+// type, else starts a new one (whole answers).
 func (a *anthropicAnswer) appendText(typ, s string) {
-	if n := len(a.blocks); n > 0 && a.blocks[n-1].Type == typ {
-		b := &a.blocks[n-1]
-		if typ == "text" {
-			*b.Text += s
-		} else {
-			*b.Thinking += s
-		}
-		return
+	if a.accType != typ {
+		a.flushText()
+		a.accType = typ
 	}
-	if typ == "text" {
-		a.blocks = append(a.blocks, openai.TextBlock(s))
-	} else {
-		a.blocks = append(a.blocks, openai.ThinkingBlock(s))
+	a.acc.WriteString(s)
+}
+
+// flushText ends the text or thinking block being written.
+func (a *anthropicAnswer) flushText() {
+	switch a.accType {
+	case "text":
+		a.blocks = append(a.blocks, openai.TextBlock(a.acc.String()))
+	case "thinking":
+		a.blocks = append(a.blocks, openai.ThinkingBlock(a.acc.String()))
 	}
+	a.accType = ""
+	a.acc.Reset()
 }
 
 // callInput is a call's arguments as the tool_use input object: the
@@ -228,6 +238,7 @@ func endMessages(answers []*anthropicAnswer, finishes []string, outs []outcome) 
 func wholeMessage(answers []*anthropicAnswer, finishes []string, outs []outcome) any {
 	a := answers[0]
 	reason, seq := anthropicStop(finishes[0], outs[0], a.j)
+	a.flushText()
 	blocks := a.blocks
 	if blocks == nil {
 		blocks = []openai.AnthropicBlock{}

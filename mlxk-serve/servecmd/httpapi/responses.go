@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
@@ -33,9 +34,9 @@ type responseAnswer struct {
 	// The item being written (a reasoning or message item), "" when none.
 	open   string
 	openID string
-	text   string // its text so far
-	seq    int    // the next event's sequence_number
-	begun  bool   // response.created went out
+	text   strings.Builder // its text so far
+	seq    int             // the next event's sequence_number
+	begun  bool            // response.created went out
 }
 
 func (a *responseAnswer) base() *choiceBase { return &a.choiceBase }
@@ -153,7 +154,7 @@ func (a *responseAnswer) write(kind, s string) error {
 			return err
 		}
 	}
-	a.text += s
+	a.text.WriteString(s)
 	idx := len(a.output)
 	if kind == "reasoning" {
 		return a.event("response.reasoning_text.delta", map[string]any{"item_id": a.openID, "output_index": idx,
@@ -164,7 +165,8 @@ func (a *responseAnswer) write(kind, s string) error {
 }
 
 func (a *responseAnswer) openItem(kind string) error {
-	a.open, a.text = kind, ""
+	a.open = kind
+	a.text.Reset()
 	idx := len(a.output)
 	if kind == "reasoning" {
 		a.openID = newID("rs_")
@@ -185,8 +187,9 @@ func (a *responseAnswer) closeItem(status string) error {
 	if a.open == "" {
 		return nil
 	}
-	kind, id, text, idx := a.open, a.openID, a.text, len(a.output)
-	a.open, a.openID, a.text = "", "", ""
+	kind, id, text, idx := a.open, a.openID, a.text.String(), len(a.output)
+	a.open, a.openID = "", ""
+	a.text.Reset()
 	var item any
 	if kind == "reasoning" {
 		item = openai.ResponseReasoningItem{Type: "reasoning", ID: id, Summary: []any{},
