@@ -37,7 +37,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, e)
 			return
 		}
-		choices[i] = &chatCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j, index: i}}
+		choices[i] = &chatCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j}}
 	}
 	respond(s, w, r, "chat", choices, endChat, wholeChat)
 }
@@ -80,7 +80,7 @@ func (t *chatTurn) job(start time.Time, choice int) *job {
 		case t.m.Reasoning == reasoning.Harmony:
 			j.gate = harmonyFinal(t.m)
 		case t.opens:
-			j.gate = reasoningEnd(t.m, t.m.Reasoning)
+			j.gate = reasoningEnd(t.m)
 		}
 	}
 	if t.useTools {
@@ -199,8 +199,8 @@ func forcedCall(req *openai.Request, m *models.Model) (*constrain.Grammar, *open
 
 // reasoningEnd returns a gate that opens once the model has closed its
 // reasoning block (the kind's end marker appears in the output).
-func reasoningEnd(m *models.Model, kind reasoning.Kind) func(int32) bool {
-	_, end := kind.Markers()
+func reasoningEnd(m *models.Model) func(int32) bool {
+	_, end := m.Reasoning.Markers()
 	return outputGate(m, end, func(string) bool { return true })
 }
 
@@ -269,7 +269,7 @@ func (c *chatCompletion) base() *choiceBase { return &c.choiceBase }
 
 func (c *chatCompletion) chunk(delta openai.Delta, lp []openai.TokenLogprob, finish *string) openai.ChatChunk {
 	ch := openai.ChatChunk{ID: c.id, Object: openai.ObjectChatChunk, Created: c.created, Model: c.model,
-		Choices: []openai.ChunkChoice{{Index: c.index, Delta: delta, FinishReason: finish}}}
+		Choices: []openai.ChunkChoice{{Index: c.j.choice, Delta: delta, FinishReason: finish}}}
 	if c.j.req.Logprobs && lp != nil {
 		ch.Choices[0].Logprobs = &openai.ChatLogprobs{Content: lp}
 	}
@@ -329,7 +329,7 @@ func (c *chatCompletion) whole(finish string, o outcome) openai.ChatCompletion {
 	if r := c.reasoning.String(); r != "" {
 		msg.ReasoningContent = &r
 	}
-	choice := openai.ChatChoice{Index: c.index, Message: msg, FinishReason: finish}
+	choice := openai.ChatChoice{Index: c.j.choice, Message: msg, FinishReason: finish}
 	if c.j.req.Logprobs {
 		lp := c.logprobs
 		if lp == nil {

@@ -50,7 +50,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, e)
 			return
 		}
-		tc := &textCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j, index: i}}
+		tc := &textCompletion{choiceBase: choiceBase{id: id, created: created, model: m.ID, j: j}}
 		if req.Echo {
 			tc.text.WriteString(prompt)
 			tc.offset = len(prompt)
@@ -102,7 +102,7 @@ func (t *textCompletion) base() *choiceBase { return &t.choiceBase }
 
 func (t *textCompletion) chunk(text string, lp *openai.CompletionLogprobs, finish *string) openai.Completion {
 	return openai.Completion{ID: t.id, Object: openai.ObjectCompletion, Created: t.created, Model: t.model,
-		Choices: []openai.CompletionChoice{{Text: text, Index: t.index, Logprobs: lp, FinishReason: finish}}}
+		Choices: []openai.CompletionChoice{{Text: text, Index: t.j.choice, Logprobs: lp, FinishReason: finish}}}
 }
 
 // flushEcho streams the echoed prompt once, before anything else.

@@ -33,7 +33,7 @@ type job struct {
 	harmony   *toolcall.Call     // a harmony tool call being received
 	grammar   *constrain.Grammar // response_format: the JSON the answer must be
 	gate      func(int32) bool   // holds the grammar off until reasoning ends
-	callsSent int
+	callsSent int                // tool calls delivered (finish reason tool_calls when any)
 	start     time.Time
 	// choice is the job's index among the request's n choices; a seeded
 	// request seeds choice i with seed+i, so the choices differ.
@@ -162,7 +162,6 @@ func (s *Server) prepare(j *job) *openai.Error {
 // outcome is how a generation ended.
 type outcome struct {
 	res      engine.Result
-	calls    int
 	err      error
 	firstTok time.Duration // 0: no token
 }
@@ -178,7 +177,6 @@ func (s *Server) run(ctx context.Context, j *job, out sink) outcome {
 	var o outcome
 	tok := j.m.Text.Tok
 	deliver := func(p piece) error {
-		o.calls += len(p.calls)
 		if p.empty() {
 			return nil
 		}
@@ -212,13 +210,12 @@ func (s *Server) run(ctx context.Context, j *job, out sink) outcome {
 }
 
 // choiceBase is what every choice of a response shares with the others
-// (id, creation time, model, stream) and its own job and index.
+// (id, creation time, model, stream) and its own job.
 type choiceBase struct {
 	id      string
 	created int64
 	model   string
-	j       *job
-	index   int  // among the request's choices
+	j       *job // its choice index among the request's is j.choice
 	stream  *sse // nil: collect for one response; shared by the choices
 }
 
@@ -442,14 +439,14 @@ func (s *Server) conclude(w http.ResponseWriter, r *http.Request, j *job, endpoi
 		}
 		return "", false
 	}
-	finish = finishReason(o)
+	finish = finishReason(j, o)
 	s.record(r, j, endpoint, o, finish)
 	return finish, true
 }
 
 // finishReason is the OpenAI finish reason of a generation.
-func finishReason(o outcome) string {
-	if o.calls > 0 {
+func finishReason(j *job, o outcome) string {
+	if j.callsSent > 0 {
 		return openai.FinishToolCalls
 	}
 	if o.res.FinishReason == "" {
