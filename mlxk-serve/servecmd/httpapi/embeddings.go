@@ -42,19 +42,11 @@ type embedded struct {
 // embed acquires the request's model and computes its embeddings; ok is
 // false when it answered an error instead.
 func (s *Server) embed(w http.ResponseWriter, r *http.Request, req *openai.EmbeddingRequest) (embedded, bool) {
-	if s.state.Load() == stateDraining {
-		s.fail(w, r, openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down"))
-		return embedded{}, false
-	}
-	m, err := s.reg.Acquire(r.Context(), req.Model, models.Embed)
-	if err != nil {
-		if r.Context().Err() == nil {
-			s.fail(w, r, modelError(err))
-		}
+	m, ok := s.acquire(w, r, req.Model, models.Embed)
+	if !ok {
 		return embedded{}, false
 	}
 	defer s.reg.Release(m, nil)
-	info(r).model = m.ID
 	inputs := req.IDs
 	if e := checkVocab(m, "input", inputs...); e != nil {
 		s.fail(w, r, e)

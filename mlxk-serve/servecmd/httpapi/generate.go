@@ -102,19 +102,30 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, decode func([]byt
 	if !ok {
 		return nil, nil, false
 	}
-	if s.state.Load() == stateDraining {
-		s.fail(w, r, openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down"))
+	m, ok := s.acquire(w, r, req.Model, models.Generate)
+	if !ok {
 		return nil, nil, false
 	}
-	m, err := s.reg.Acquire(r.Context(), req.Model, models.Generate)
+	return req, m, true
+}
+
+// acquire gets the request's model for use, refusing new work while
+// draining; ok is false when it answered an error instead (or the client
+// left). The caller releases the model.
+func (s *Server) acquire(w http.ResponseWriter, r *http.Request, name string, use models.Purpose) (*models.Model, bool) {
+	if s.state.Load() == stateDraining {
+		s.fail(w, r, modelError(models.ErrClosed))
+		return nil, false
+	}
+	m, err := s.reg.Acquire(r.Context(), name, use)
 	if err != nil {
 		if r.Context().Err() == nil { // a client that left needs no answer
 			s.fail(w, r, modelError(err))
 		}
-		return nil, nil, false
+		return nil, false
 	}
 	info(r).model = m.ID
-	return req, m, true
+	return m, true
 }
 
 // prepare finishes a job: limits and the sampler.
@@ -466,7 +477,7 @@ func (s *Server) generationError(r *http.Request, j *job, err error) (*openai.Er
 		e.RetryAfter = 1
 		return e, "rejected"
 	case errors.Is(err, engine.ErrClosed) || s.hardStop.Err() != nil:
-		return openai.Errorf(http.StatusServiceUnavailable, openai.CodeServerShutdown, "", "server is shutting down"), "shutdown"
+		return modelError(models.ErrClosed), "shutdown"
 	case r.Context().Err() != nil || errors.As(err, new(clientGone)):
 		return nil, "cancelled"
 	}
