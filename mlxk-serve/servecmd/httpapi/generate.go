@@ -232,11 +232,16 @@ type choiceBase struct {
 
 // dialected is a choice whose stream is not framed as OpenAI's chat and
 // text completions (see framing): Anthropic's Messages, OpenAI's
-// Responses and ollama's answers. errorEvent renders an error after the
-// stream started.
+// Responses and ollama's answers.
 type dialected interface {
 	framing() framing
-	errorEvent(e *openai.Error, requestID string) []byte
+}
+
+// ownErrorEvent is a dialected choice whose error event after the start
+// is not its API's error body (errorBody): the Responses API's numbered
+// "error" event.
+type ownErrorEvent interface {
+	errorEvent(e *openai.Error) []byte
 }
 
 // choice is one answer of a chat or text completion.
@@ -258,7 +263,10 @@ func respond[C choice](s *Server, w http.ResponseWriter, r *http.Request, endpoi
 	if jobs[0].req.Stream {
 		stream = newSSE(w)
 		if d, ok := any(choices[0]).(dialected); ok {
-			stream.framing, stream.errorEvent = d.framing(), d.errorEvent
+			stream.framing = d.framing()
+		}
+		if d, ok := any(choices[0]).(ownErrorEvent); ok {
+			stream.errorEvent = d.errorEvent
 		}
 		defer stream.keepAlive(s.sseKeepAlive())()
 		for _, c := range choices {

@@ -59,10 +59,6 @@ func (a *anthropicAnswer) base() *choiceBase { return &a.choiceBase }
 
 func (a *anthropicAnswer) framing() framing { return framingNamed }
 
-func (a *anthropicAnswer) errorEvent(e *openai.Error, requestID string) []byte {
-	return e.AnthropicBody(requestID)
-}
-
 func (a *anthropicAnswer) piece(p piece) error {
 	if a.stream == nil {
 		if p.reasoning != "" {

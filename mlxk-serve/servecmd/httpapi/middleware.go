@@ -189,20 +189,26 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// fail writes an error response, in Anthropic's shape on its routes.
+// fail writes an error response in the shape of the request's API.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *openai.Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	if ri := info(r); ri.anthropic {
-		writeJSONBytes(w, e.Status, e.AnthropicBody(ri.id))
-		return
-	} else if ri.ollama {
+	writeJSONBytes(w, e.Status, errorBody(info(r), e))
+}
+
+// errorBody is e in the shape of the request's API: Anthropic's on its
+// routes, ollama's {"error": message} on ollama's, else OpenAI's. Streams
+// that fail after their start send the same body as their error event.
+func errorBody(ri *reqInfo, e *openai.Error) []byte {
+	switch {
+	case ri.anthropic:
+		return e.AnthropicBody(ri.id)
+	case ri.ollama:
 		b, _ := openai.Marshal(map[string]string{"error": e.Message})
-		writeJSONBytes(w, e.Status, b)
-		return
+		return b
 	}
-	writeJSONBytes(w, e.Status, e.Body(info(r).id))
+	return e.Body(ri.id)
 }
 
 // writeJSON writes v with status.

@@ -88,12 +88,6 @@ func (a *ollamaAnswer) base() *choiceBase { return &a.choiceBase }
 
 func (a *ollamaAnswer) framing() framing { return framingLines }
 
-// errorEvent is ollama's error line.
-func (a *ollamaAnswer) errorEvent(e *openai.Error, _ string) []byte {
-	b, _ := openai.Marshal(map[string]string{"error": e.Message})
-	return b
-}
-
 // line is one answer object: the text so far (streamed: this piece's).
 func (a *ollamaAnswer) line(content, thinking string, calls []map[string]any) map[string]any {
 	l := map[string]any{"model": a.model, "created_at": time.Now().UTC().Format(ollamaTime), "done": false}

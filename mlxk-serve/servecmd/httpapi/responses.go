@@ -43,7 +43,7 @@ func (a *responseAnswer) base() *choiceBase { return &a.choiceBase }
 
 func (a *responseAnswer) framing() framing { return framingNamed }
 
-func (a *responseAnswer) errorEvent(e *openai.Error, _ string) []byte {
+func (a *responseAnswer) errorEvent(e *openai.Error) []byte {
 	ev := openai.ResponseErrorEvent{Type: "error", Code: e.Code, Message: e.Message, SequenceNumber: a.seq}
 	if e.Param != "" {
 		ev.Param = &e.Param

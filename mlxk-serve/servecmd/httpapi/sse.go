@@ -18,10 +18,11 @@ import (
 type sse struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
-	// framing is how events are written; for the framings other than
-	// OpenAI's, errorEvent renders an error after the start.
+	// framing is how events are written. An error after the start goes
+	// out as errorEvent renders it, when set, else as the API's error
+	// body (errorBody).
 	framing    framing
-	errorEvent func(e *openai.Error, requestID string) []byte
+	errorEvent func(e *openai.Error) []byte
 
 	mu      sync.Mutex // the keep-alive goroutine writes too
 	started bool
@@ -184,7 +185,11 @@ func (s *sse) fail(srv *Server, r *http.Request, e *openai.Error) {
 		return
 	}
 	if s.framing != framingData {
-		if s.write("error", s.errorEvent(e, info(r).id)) == nil {
+		body := errorBody(info(r), e)
+		if s.errorEvent != nil {
+			body = s.errorEvent(e)
+		}
+		if s.write("error", body) == nil {
 			_ = s.done()
 		}
 		return

@@ -2,6 +2,7 @@ package servetest
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -30,6 +31,9 @@ type ScriptBackend struct {
 	LoadErr   error
 	// Forwards counts forward passes (may be nil).
 	Forwards *atomic.Int64
+	// FailAfter > 0 fails a forward pass that feeds a sequence after its
+	// first FailAfter passes (a generation that breaks mid-stream).
+	FailAfter int64
 }
 
 // Name implements engine.Backend.
@@ -73,6 +77,12 @@ func (m *scriptModel) Close() error { return nil }
 func (m *scriptModel) Forward(ctx context.Context, steps []engine.Step) ([][]float32, error) {
 	if m.b.Forwards != nil {
 		m.b.Forwards.Add(1)
+	}
+	for _, st := range steps {
+		seq := st.Seq.(*scriptSeq)
+		if seq.forwards++; m.b.FailAfter > 0 && seq.forwards > m.b.FailAfter {
+			return nil, errors.New("scripted failure")
+		}
 	}
 	if m.b.Step > 0 {
 		select {
@@ -128,7 +138,10 @@ func (m *scriptModel) next(toks []int32) (first, second int) {
 	return at(k), at(len(out))
 }
 
-type scriptSeq struct{ toks []int32 }
+type scriptSeq struct {
+	toks     []int32
+	forwards int64
+}
 
 func (s *scriptSeq) Len() int       { return len(s.toks) }
 func (s *scriptSeq) Truncate(n int) { s.toks = s.toks[:min(n, len(s.toks))] }
