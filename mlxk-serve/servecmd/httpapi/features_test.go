@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -355,7 +356,8 @@ func TestFillInTheMiddle(t *testing.T) {
 // prompt lookup; its answer is the answer without (greedy, the bundled
 // demo model continuing a verse its prompt quotes).
 func TestServeLookahead(t *testing.T) {
-	answer := func(lookahead int) string {
+	// answer returns the text and the /metrics draft counters.
+	answer := func(lookahead int) (string, string) {
 		e := newEnv(t, envOptions{server: func(c *Config) { c.Lookahead = lookahead }})
 		src := filepath.Join("..", "..", "..", "demo", "model")
 		if _, err := servetest.AddToCache(e.hub, "mlxk/demo", src); err != nil {
@@ -364,10 +366,22 @@ func TestServeLookahead(t *testing.T) {
 		verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
 		v := e.do("POST", "/v1/completions", map[string]any{"model": "mlxk/demo", "prompt": verse + "\n" + verse[:40],
 			"temperature": 0, "max_tokens": 32}).json(t)
-		return get(t, v, "choices", 0, "text").(string)
+		var drafts []string
+		for _, line := range strings.Split(string(e.do("GET", "/metrics", nil).body), "\n") {
+			if strings.HasPrefix(line, "mlxk_draft_tokens") {
+				drafts = append(drafts, line)
+			}
+		}
+		return get(t, v, "choices", 0, "text").(string), strings.Join(drafts, "\n")
 	}
-	plain, drafted := answer(0), answer(6)
+	plain, none := answer(0)
+	drafted, counts := answer(6)
 	if plain == "" || drafted != plain {
 		t.Errorf("with lookahead %q, without %q", drafted, plain)
+	}
+	// Lookahead took effect: drafts were fed and some kept (the demo
+	// model quoting keeps about half).
+	if none != "" || !regexp.MustCompile(`mlxk_draft_tokens_accepted_total\{model="mlxk/demo"\} [1-9]`).MatchString(counts) {
+		t.Errorf("draft counters without lookahead %q, with %q", none, counts)
 	}
 }

@@ -433,6 +433,10 @@ func (s *Server) record(r *http.Request, j *job, endpoint string, o outcome, fin
 	s.met.promptTokens.Add(float64(res.PromptTokens), id)
 	s.met.cachedTokens.Add(float64(res.CachedTokens), id)
 	s.met.completionTokens.Add(float64(res.GeneratedTokens), id)
+	if res.DraftTokens > 0 {
+		s.met.draftTokens.Add(float64(res.DraftTokens), id)
+		s.met.acceptedDrafts.Add(float64(res.AcceptedTokens), id)
+	}
 	if o.firstTok > 0 {
 		s.met.firstTokenSeconds.Observe(o.firstTok.Seconds(), id)
 		s.met.generationSeconds.Observe(time.Since(j.start).Seconds(), id)

@@ -23,6 +23,8 @@ type serverMetrics struct {
 	promptTokens      metrics.Counter   // model
 	cachedTokens      metrics.Counter   // model
 	completionTokens  metrics.Counter   // model
+	draftTokens       metrics.Counter   // model
+	acceptedDrafts    metrics.Counter   // model
 	queueRejections   metrics.Counter   // model
 	firstTokenSeconds metrics.Histogram // model
 	perTokenSeconds   metrics.Histogram // model
@@ -42,7 +44,10 @@ func newServerMetrics(r *metrics.Registry, s *Server) serverMetrics {
 		promptTokens:     r.NewCounter("mlxk_prompt_tokens_total", "Prompt tokens processed, cached ones included.", "model"),
 		cachedTokens:     r.NewCounter("mlxk_prompt_cached_tokens_total", "Prompt tokens served from the prefix cache.", "model"),
 		completionTokens: r.NewCounter("mlxk_completion_tokens_total", "Tokens generated.", "model"),
-		queueRejections:  r.NewCounter("mlxk_queue_rejections_total", "Requests refused with 429 because the model's queue was full.", "model"),
+		draftTokens:      r.NewCounter("mlxk_draft_tokens_total", "Prompt-lookup draft tokens fed with a decode step (--lookahead).", "model"),
+		acceptedDrafts: r.NewCounter("mlxk_draft_tokens_accepted_total",
+			"Draft tokens the sampler picked itself, each a forward pass saved.", "model"),
+		queueRejections: r.NewCounter("mlxk_queue_rejections_total", "Requests refused with 429 because the model's queue was full.", "model"),
 		firstTokenSeconds: r.NewHistogram("mlxk_time_to_first_token_seconds", "Time from request arrival to the first generated token.",
 			latencyBuckets, "model"),
 		perTokenSeconds: r.NewHistogram("mlxk_time_per_output_token_seconds", "Mean decode time per generated token, per request.",
