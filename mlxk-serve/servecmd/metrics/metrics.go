@@ -75,20 +75,12 @@ func (r *Registry) add(f *family) *family {
 // Counter is a family of monotonic counters.
 type Counter struct{ f *family }
 
-// Gauge is a family of values that go up and down.
-type Gauge struct{ f *family }
-
 // Histogram is a family of distributions over fixed buckets.
 type Histogram struct{ f *family }
 
 // NewCounter registers a counter family.
 func (r *Registry) NewCounter(name, help string, labels ...string) Counter {
 	return Counter{r.add(&family{name: name, help: help, kind: counter, labels: labels})}
-}
-
-// NewGauge registers a gauge family.
-func (r *Registry) NewGauge(name, help string, labels ...string) Gauge {
-	return Gauge{r.add(&family{name: name, help: help, kind: gauge, labels: labels})}
 }
 
 // NewGaugeFunc registers a gauge family whose samples collect returns at
@@ -134,28 +126,6 @@ func (c Counter) Add(v float64, values ...string) {
 
 // Inc adds one.
 func (c Counter) Inc(values ...string) { c.Add(1, values...) }
-
-// Set sets the gauge.
-func (g Gauge) Set(v float64, values ...string) {
-	g.f.mu.Lock()
-	g.f.get(values).value = v
-	g.f.mu.Unlock()
-}
-
-// Add changes the gauge by v.
-func (g Gauge) Add(v float64, values ...string) {
-	g.f.mu.Lock()
-	g.f.get(values).value += v
-	g.f.mu.Unlock()
-}
-
-// Delete drops the series with the label values (a model that was
-// unloaded should not linger as a stale series).
-func (g Gauge) Delete(values ...string) {
-	g.f.mu.Lock()
-	delete(g.f.series, strings.Join(values, "\xff"))
-	g.f.mu.Unlock()
-}
 
 // Observe records one value.
 func (h Histogram) Observe(v float64, values ...string) {
