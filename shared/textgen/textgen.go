@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,6 +136,12 @@ func ContextLength(dir string) int {
 	if json.Unmarshal(b, &cfg) != nil {
 		return 4096
 	}
+	return ContextLengthOf(cfg)
+}
+
+// ContextLengthOf is ContextLength of a config.json already parsed (nil
+// when there is none), numbers as float64 or json.Number.
+func ContextLengthOf(cfg map[string]any) int {
 	keys := []string{"max_position_embeddings", "n_positions", "context_length", "max_sequence_length", "seq_len"}
 	find := func(m map[string]any) int {
 		for _, k := range keys {
@@ -142,6 +149,10 @@ func ContextLength(dir string) int {
 			case float64:
 				if v > 0 && v == float64(int(v)) {
 					return int(v)
+				}
+			case json.Number:
+				if n, err := v.Int64(); err == nil && n > 0 && n <= math.MaxInt32 {
+					return int(n)
 				}
 			case string:
 				if n, err := strconv.Atoi(v); err == nil && n > 0 {

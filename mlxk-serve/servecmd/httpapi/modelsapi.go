@@ -208,7 +208,7 @@ func (s *Server) ps(w http.ResponseWriter, r *http.Request) {
 		Models []psModel `json:"models"`
 	}{Models: []psModel{}}
 	for _, st := range s.reg.Loaded() {
-		p := psModel{Name: st.ID, Model: st.ID, Size: st.MemoryBytes, Details: ollamaDetails(st.Dir), Path: st.Dir, SizeBytes: st.SizeBytes, MemoryBytes: st.MemoryBytes,
+		p := psModel{Name: st.ID, Model: st.ID, Size: st.MemoryBytes, Details: ollamaDetails(metadataOf(st.Dir)), Path: st.Dir, SizeBytes: st.SizeBytes, MemoryBytes: st.MemoryBytes,
 			ContextLength: st.ContextLength, Requests: st.Active, Running: st.Batch.Active, Queued: st.Batch.Queued,
 			KeepAlive: keepAliveString(st.KeepAlive)}
 		p.PromptCache.Entries, p.PromptCache.Bytes = st.Batch.PromptCacheEntries, st.Batch.PromptCacheBytes

@@ -185,23 +185,28 @@ type ollamaModel struct {
 	Details    map[string]any `json:"details"`
 }
 
-// ollamaDetails describes a model folder the way ollama's details do,
-// from the config.json summary mlxk show prints (model type, bits).
-func ollamaDetails(dir string) map[string]any {
+// ollamaDetails describes a model the way ollama's details do, from the
+// config.json summary mlxk show prints (model type, bits).
+func ollamaDetails(md *modelinfo.Metadata) map[string]any {
 	d := map[string]any{"parent_model": "", "format": "safetensors", "family": "", "families": []string{},
 		"parameter_size": "", "quantization_level": ""}
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return d
-	}
-	cfg, _, _ := snapfiles.ParseJSONObject(b)
-	if md := modelinfo.ExtractMetadata(cfg); md != nil {
+	if md != nil {
 		if family, ok := md.ModelType.(string); ok {
 			d["family"], d["families"] = family, []string{family}
 		}
 		d["quantization_level"] = md.Quantization
 	}
 	return d
+}
+
+// metadataOf reads the config.json summary of a model folder.
+func metadataOf(dir string) *modelinfo.Metadata {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil
+	}
+	cfg, _, _ := snapfiles.ParseJSONObject(b)
+	return modelinfo.ExtractMetadata(cfg)
 }
 
 // ollamaTags answers GET /api/tags: the models /v1/models lists.
@@ -217,7 +222,7 @@ func (s *Server) ollamaTags(w http.ResponseWriter, r *http.Request) {
 			digest = *l.Info.Hash
 		}
 		out = append(out, ollamaModel{Name: l.ID, Model: l.ID, ModifiedAt: l.Created.UTC().Format(ollamaTime),
-			Size: l.Info.SizeBytes, Digest: digest, Details: ollamaDetails(l.Dir)})
+			Size: l.Info.SizeBytes, Digest: digest, Details: ollamaDetails(l.Meta)})
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"models": out})
 }
@@ -253,7 +258,7 @@ func (s *Server) ollamaShow(w http.ResponseWriter, r *http.Request) {
 			caps = append(caps, "embedding")
 		}
 	}
-	details := ollamaDetails(l.Dir)
+	details := ollamaDetails(l.Meta)
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"license": "", "modelfile": "", "parameters": "", "template": template,
 		"details": details, "model_info": map[string]any{"general.architecture": details["family"],
 			details["family"].(string) + ".context_length": l.ContextLength},

@@ -604,6 +604,7 @@ type Listed struct {
 	ID            string
 	Dir           string // the snapshot (or workspace) folder
 	Info          modelinfo.Model
+	Meta          *modelinfo.Metadata // config.json's summary (nil: none)
 	ContextLength int
 	Loaded        bool
 	Created       time.Time
@@ -625,11 +626,12 @@ func (r *Registry) List() ([]Listed, error) {
 		if !res.HasSnapshot || repos[i].Hidden() {
 			return
 		}
-		info, _ := modelinfo.Describe(res)
+		info, in := modelinfo.Describe(res)
 		if info.Health != "healthy" || !info.RuntimeCompatible {
 			return
 		}
-		all[i] = Listed{ID: info.Name, Dir: res.Path(), Info: info, ContextLength: textgen.ContextLength(res.Path()), Created: res.Snapshot.ModTime}
+		all[i] = listed(info.Name, res.Path(), info, in)
+		all[i].Created = res.Snapshot.ModTime
 		ok[i] = true
 	})
 	var out []Listed
@@ -648,8 +650,10 @@ func (r *Registry) List() ([]Listed, error) {
 	}
 	for _, s := range loaded {
 		if workspace.IsExplicitPath(s.ID) && !slices.ContainsFunc(out, func(l Listed) bool { return l.ID == s.ID }) {
-			info, _ := modelinfo.DescribeWorkspace(s.Dir)
-			out = append(out, Listed{ID: s.ID, Dir: s.Dir, Info: info, ContextLength: textgen.ContextLength(s.Dir), Loaded: true, Created: s.LoadedAt})
+			info, in := modelinfo.DescribeWorkspace(s.Dir)
+			l := listed(s.ID, s.Dir, info, in)
+			l.Loaded, l.Created = true, s.LoadedAt
+			out = append(out, l)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -663,6 +667,12 @@ func (r *Registry) List() ([]Listed, error) {
 		return out[i].ID < out[j].ID
 	})
 	return out, nil
+}
+
+// listed is the entry of a described model, its config.json read once
+// (by the description) for the context length and the summary.
+func listed(id, dir string, info modelinfo.Model, in modelinfo.Inspection) Listed {
+	return Listed{ID: id, Dir: dir, Info: info, Meta: modelinfo.ExtractMetadata(in.Config), ContextLength: textgen.ContextLengthOf(in.Config)}
 }
 
 // Close unloads everything; Acquire fails from now on. Callers end their
