@@ -1,5 +1,7 @@
 package constrain
 
+import "math/bits"
+
 // mode is what the automaton expects next.
 type mode uint8
 
@@ -437,7 +439,7 @@ func (s *State) stringByte(b byte) bool {
 		}
 		i := -1
 		for m := s.mask; m != 0; m &= m - 1 {
-			j := trailing(m)
+			j := bits.TrailingZeros64(m)
 			if len(s.lits[j]) == s.pos+1 {
 				i = j
 			}
@@ -455,7 +457,7 @@ func (s *State) keyByte(key bool, b byte) bool {
 	if key && s.mask != 0 {
 		var keep uint64
 		for m := s.mask; m != 0; m &= m - 1 {
-			j := trailing(m)
+			j := bits.TrailingZeros64(m)
 			if l := s.lits[j]; s.pos < len(l)-1 && l[s.pos] == b {
 				keep |= 1 << j
 			}
@@ -466,20 +468,11 @@ func (s *State) keyByte(key bool, b byte) bool {
 	return true
 }
 
-func trailing(m uint64) int {
-	n := 0
-	for m&1 == 0 {
-		m >>= 1
-		n++
-	}
-	return n
-}
-
 // litByte continues the literal candidates with b.
 func (s *State) litByte(b byte) bool {
 	var keep uint64
 	for m := s.mask; m != 0; m &= m - 1 {
-		j := trailing(m)
+		j := bits.TrailingZeros64(m)
 		if l := s.lits[j]; s.pos < len(l) && l[s.pos] == b {
 			keep |= 1 << j
 		}
@@ -495,7 +488,7 @@ func (s *State) litByte(b byte) bool {
 // litComplete is the candidate written in full, or -1.
 func (s *State) litComplete() int {
 	for m := s.mask; m != 0; m &= m - 1 {
-		j := trailing(m)
+		j := bits.TrailingZeros64(m)
 		if len(s.lits[j]) == s.pos {
 			return j
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/mlxk/mlxk/shared/engine"
 	"github.com/mlxk/mlxk/shared/engine/reasoning"
 	"github.com/mlxk/mlxk/shared/hubcache"
+	"github.com/mlxk/mlxk/shared/human"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
 	"github.com/mlxk/mlxk/shared/modelinfo"
 	"github.com/mlxk/mlxk/shared/sysmem"
@@ -233,26 +234,9 @@ func (r *Registry) Preflight(name string) error {
 func (r *Registry) checkBudget(t target, need int64) error {
 	if r.cfg.MemoryLimit > 0 && need > r.cfg.MemoryLimit {
 		return mlxkerr.New(ErrTooLarge, "model %s needs about %s (weights and one context), more than the %s memory limit",
-			t.id, humanBytes(need), humanBytes(r.cfg.MemoryLimit))
+			t.id, human.Size(need), human.Size(r.cfg.MemoryLimit))
 	}
 	return nil
-}
-
-// humanBytes writes a size with a decimal unit: "212 KB", "1.3 GB".
-func humanBytes(n int64) string {
-	const units = "KMGTP"
-	if n < 1000 {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, i := float64(n)/1000, 0
-	for v >= 1000 && i < len(units)-1 {
-		v /= 1000
-		i++
-	}
-	if v < 10 {
-		return fmt.Sprintf("%.1f %cB", v, units[i])
-	}
-	return fmt.Sprintf("%.0f %cB", v, units[i])
 }
 
 // Acquire returns the loaded model for name, loading it first when

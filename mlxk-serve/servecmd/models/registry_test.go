@@ -219,11 +219,3 @@ func TestUnloadAndList(t *testing.T) {
 		t.Error("unloaded twice")
 	}
 }
-
-func TestHumanBytes(t *testing.T) {
-	for n, want := range map[int64]string{999: "999 B", 1000: "1.0 KB", 212_345: "212 KB", 1_300_000_000: "1.3 GB", 8e12: "8.0 TB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("%d: %q, want %q", n, got, want)
-		}
-	}
-}

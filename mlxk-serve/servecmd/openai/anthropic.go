@@ -351,7 +351,7 @@ func (r *Request) anthropicTools(f fields) *Error {
 	default:
 		return invalid("tool_choice.type", `tool_choice type must be "auto", "any", "tool" or "none"`)
 	}
-	if e := r.checkToolChoice("tool_choice", "tool_choice.name"); e != nil {
+	if e := r.checkToolChoice("tool_choice.name"); e != nil {
 		return e
 	}
 	if v, _, e := o.boolean("disable_parallel_tool_use"); e != nil {

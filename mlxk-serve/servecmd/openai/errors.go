@@ -31,7 +31,6 @@ const (
 	CodeModelIncompatible = "model_incompatible"
 	CodeModelTooLarge     = "insufficient_memory"
 	CodeModelLoadFailed   = "model_load_failed"
-	CodeModelLoading      = "model_loading"
 	CodeRequestTooLarge   = "request_too_large"
 	CodeInvalidAPIKey     = "invalid_api_key"
 	CodeQueueFull         = "queue_full"

@@ -6,13 +6,10 @@ import (
 	"strconv"
 )
 
-// messageFields are the keys a chat message may carry. Those after
-// tool_call_id are what clients echo back from earlier answers; refusal,
-// annotations and audio mean nothing to a local text model and are dropped.
-var messageFields = map[string]bool{
-	"role": true, "content": true, "name": true, "tool_calls": true, "tool_call_id": true,
-	"reasoning_content": true, "reasoning": true, "refusal": false, "annotations": false, "audio": false,
-}
+// droppedMessageFields are keys clients echo back from earlier answers
+// that mean nothing to a local text model: accepted and dropped. Any
+// other key message does not read is a 400.
+var droppedMessageFields = []string{"refusal", "annotations", "audio"}
 
 // messages validates the conversation and normalizes it for templates.
 func (r *Request) messages(f fields) *Error {
@@ -94,10 +91,8 @@ func message(m fields, p string) (map[string]json.RawMessage, *Error) {
 			out[k], _ = json.Marshal(s)
 		}
 	}
-	for k := range m {
-		if keep, known := messageFields[k]; known && !keep {
-			delete(m, k)
-		}
+	for _, k := range droppedMessageFields {
+		delete(m, k)
 	}
 	if e := m.rest(p + "."); e != nil {
 		return nil, e

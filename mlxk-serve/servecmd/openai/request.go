@@ -548,11 +548,11 @@ func functionToolsJSON(tools []Tool) json.RawMessage {
 	return b
 }
 
-// checkToolChoice checks a decided tool_choice against the tools: param
-// names tool_choice in errors, nameParam the function it names.
-func (r *Request) checkToolChoice(param, nameParam string) *Error {
+// checkToolChoice checks a decided tool_choice against the tools;
+// nameParam names the field that names the function in errors.
+func (r *Request) checkToolChoice(nameParam string) *Error {
 	if r.ToolChoice.Mode != "none" && len(r.Tools) == 0 {
-		return invalid(param, "tool_choice %q needs tools", r.ToolChoice.Mode)
+		return invalid("tool_choice", "tool_choice %q needs tools", r.ToolChoice.Mode)
 	}
 	if r.ToolChoice.Mode == "function" && !r.hasTool(r.ToolChoice.Function) {
 		return invalid(nameParam, "tool_choice names %q, which is not among the tools", r.ToolChoice.Function)
@@ -573,7 +573,7 @@ func (r *Request) openAIToolChoice(raw json.RawMessage, flat bool) *Error {
 		default:
 			return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or a function`)
 		}
-		return r.checkToolChoice("tool_choice", "tool_choice")
+		return r.checkToolChoice("tool_choice")
 	}
 	var c struct {
 		Type     string `json:"type"`
@@ -595,7 +595,7 @@ func (r *Request) openAIToolChoice(raw json.RawMessage, flat bool) *Error {
 		return invalid("tool_choice", `tool_choice must be "none", "auto", "required" or %s`, shape)
 	}
 	r.ToolChoice = ToolChoice{Mode: "function", Function: name}
-	return r.checkToolChoice("tool_choice", "tool_choice")
+	return r.checkToolChoice("tool_choice")
 }
 
 func (r *Request) hasTool(name string) bool {
