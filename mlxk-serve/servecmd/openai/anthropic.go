@@ -33,11 +33,8 @@ func decodeAnthropic(body []byte, generate bool) (*Request, *Error) {
 		return nil, e
 	}
 	r := &Request{Chat: true, N: 1, Format: ResponseFormat{Type: "text"}}
-	var ok bool
-	if r.Model, ok, e = f.str("model"); e != nil {
+	if r.Model, e = f.model(); e != nil {
 		return nil, e
-	} else if !ok || strings.TrimSpace(r.Model) == "" {
-		return nil, Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
 	}
 	if generate {
 		n, ok, e := f.integer("max_tokens", 1, math.MaxInt32)
@@ -54,19 +51,8 @@ func decodeAnthropic(body []byte, generate bool) (*Request, *Error) {
 
 			return nil, e
 		}
-		if raw, ok := f.take("stop_sequences"); ok {
-			var stops []string
-			if json.Unmarshal(raw, &stops) != nil {
-				return nil, invalid("stop_sequences", "stop_sequences must be an array of strings")
-			}
-			for _, s := range stops {
-				if s != "" {
-					r.Stop = append(r.Stop, s)
-				}
-			}
-			if len(r.Stop) > MaxStops {
-				return nil, invalid("stop_sequences", "at most %d stop sequences", MaxStops)
-			}
+		if e := r.takeStops(f, "stop_sequences", "stop_sequences"); e != nil {
+			return nil, e
 		}
 		// Informational: they change nothing about the answer.
 		f.take("metadata")
@@ -435,13 +421,6 @@ func (r *Request) outputConfig(f fields) *Error {
 		r.Format = ResponseFormat{Type: "json_schema", Schema: schema}
 	}
 	return o.rest("output_config.")
-}
-
-func (r *Request) setTemplateKwarg(name string, v any) {
-	if r.TemplateKwargs == nil {
-		r.TemplateKwargs = map[string]json.RawMessage{}
-	}
-	r.TemplateKwargs[name], _ = json.Marshal(v)
 }
 
 func jsonString(s string) json.RawMessage {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"strings"
 )
 
 // MaxEmbeddingInputs bounds the inputs of one embeddings request (as
@@ -32,11 +31,8 @@ func DecodeEmbeddings(body []byte) (*EmbeddingRequest, *Error) {
 		return nil, e
 	}
 	r := &EmbeddingRequest{}
-	var ok bool
-	if r.Model, ok, e = f.str("model"); e != nil {
+	if r.Model, e = f.model(); e != nil {
 		return nil, e
-	} else if !ok || strings.TrimSpace(r.Model) == "" {
-		return nil, Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
 	}
 	raw, ok := f.take("input")
 	if !ok {

@@ -247,3 +247,15 @@ func (r *Request) readTools(f fields, read func(t fields, p string) (Tool, *Erro
 	}
 	return raw, nil
 }
+
+// model takes the required "model": a name that is not blank.
+func (f fields) model() (string, *Error) {
+	m, ok, e := f.str("model")
+	if e != nil {
+		return "", e
+	}
+	if !ok || strings.TrimSpace(m) == "" {
+		return "", Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
+	}
+	return m, nil
+}

@@ -125,11 +125,8 @@ func ollamaCommon(body []byte) (*Request, fields, *Error) {
 		return nil, nil, e
 	}
 	r := &Request{Chat: true, N: 1, Stream: true, Format: ResponseFormat{Type: "text"}}
-	var ok bool
-	if r.Model, ok, e = f.str("model"); e != nil {
+	if r.Model, e = f.model(); e != nil {
 		return nil, nil, e
-	} else if !ok || strings.TrimSpace(r.Model) == "" {
-		return nil, nil, Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
 	}
 	if v, ok, e := f.boolean("stream"); e != nil {
 		return nil, nil, e
@@ -203,7 +200,7 @@ func (r *Request) ollamaOptions(o fields) *Error {
 	} else if ok && n > 0 {
 		r.MaxTokens = int(n)
 	}
-	if e := r.takeStops(o, "options.stop"); e != nil {
+	if e := r.takeStops(o, "stop", "options.stop"); e != nil {
 		return e
 	}
 	for k := range ollamaLoaderOptions {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mlxk/mlxk/shared/engine/sample"
@@ -141,10 +140,7 @@ func DecodeChat(body []byte) (*Request, *Error) {
 	if s, ok, e := f.str("reasoning_effort"); e != nil {
 		return nil, e
 	} else if ok {
-		if r.TemplateKwargs == nil {
-			r.TemplateKwargs = map[string]json.RawMessage{}
-		}
-		r.TemplateKwargs["reasoning_effort"], _ = json.Marshal(s)
+		r.setTemplateKwarg("reasoning_effort", s)
 	}
 	if raw, ok := f.take("modalities"); ok {
 		var m []string
@@ -203,11 +199,8 @@ func DecodeCompletion(body []byte) (*Request, *Error) {
 // common decodes the fields both endpoints share.
 func (r *Request) common(f fields) *Error {
 	var e *Error
-	var ok bool
-	if r.Model, ok, e = f.str("model"); e != nil {
+	if r.Model, e = f.model(); e != nil {
 		return e
-	} else if !ok || strings.TrimSpace(r.Model) == "" {
-		return Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
 	}
 	if r.Stream, _, e = f.boolean("stream"); e != nil {
 		return e
@@ -237,7 +230,7 @@ func (r *Request) common(f fields) *Error {
 	if e := r.sampling(f, maxTemperature); e != nil {
 		return e
 	}
-	if e := r.takeStops(f, "stop"); e != nil {
+	if e := r.takeStops(f, "stop", "stop"); e != nil {
 		return e
 	}
 	if raw, ok := f.take("keep_alive"); ok {
@@ -612,10 +605,10 @@ func isObject(raw json.RawMessage) bool {
 	return json.Unmarshal(raw, &o) == nil && o != nil
 }
 
-// takeStops adds the stop strings of f's "stop" (a string or a list; empty
+// takeStops adds the stop strings under key (a string or a list; empty
 // ones mean nothing) to r.Stop; param names the field in errors.
-func (r *Request) takeStops(f fields, param string) *Error {
-	raw, ok := f.take("stop")
+func (r *Request) takeStops(f fields, key, param string) *Error {
+	raw, ok := f.take(key)
 	if !ok {
 		return nil
 	}
@@ -632,4 +625,11 @@ func (r *Request) takeStops(f fields, param string) *Error {
 		return invalid(param, "at most %d stop strings", MaxStops)
 	}
 	return nil
+}
+
+func (r *Request) setTemplateKwarg(name string, v any) {
+	if r.TemplateKwargs == nil {
+		r.TemplateKwargs = map[string]json.RawMessage{}
+	}
+	r.TemplateKwargs[name], _ = json.Marshal(v)
 }

@@ -23,11 +23,8 @@ func DecodeResponses(body []byte) (*Request, *Error) {
 		return nil, e
 	}
 	r := &Request{Chat: true, N: 1, ParallelToolCalls: true}
-	var ok bool
-	if r.Model, ok, e = f.str("model"); e != nil {
+	if r.Model, e = f.model(); e != nil {
 		return nil, e
-	} else if !ok || strings.TrimSpace(r.Model) == "" {
-		return nil, Errorf(http.StatusBadRequest, CodeMissingField, "model", "model is required")
 	}
 	if r.Stream, _, e = f.boolean("stream"); e != nil {
 		return nil, e
