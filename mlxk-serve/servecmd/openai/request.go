@@ -627,6 +627,7 @@ func (r *Request) takeStops(f fields, key, param string) *Error {
 	return nil
 }
 
+// setTemplateKwarg passes v to the chat template as the variable name.
 func (r *Request) setTemplateKwarg(name string, v any) {
 	if r.TemplateKwargs == nil {
 		r.TemplateKwargs = map[string]json.RawMessage{}
