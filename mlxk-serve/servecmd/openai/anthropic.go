@@ -28,7 +28,7 @@ func DecodeCountTokens(body []byte) (*Request, *Error) {
 }
 
 func decodeAnthropic(body []byte, generate bool) (*Request, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, e
 	}

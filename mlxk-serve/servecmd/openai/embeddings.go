@@ -26,10 +26,16 @@ type EmbeddingRequest struct {
 
 // DecodeEmbeddings decodes a /v1/embeddings body.
 func DecodeEmbeddings(body []byte) (*EmbeddingRequest, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, e
 	}
+	return decodeEmbeddings(f)
+}
+
+// decodeEmbeddings decodes the fields of an embeddings request.
+func decodeEmbeddings(f fields) (*EmbeddingRequest, *Error) {
+	var e *Error
 	r := &EmbeddingRequest{}
 	if r.Model, e = f.model(); e != nil {
 		return nil, e

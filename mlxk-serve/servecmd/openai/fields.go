@@ -16,13 +16,13 @@ import (
 type fields map[string]json.RawMessage
 
 // parseObject reads the request body as one JSON object.
-func parseObject(body []byte, what string) (fields, *Error) {
+func parseObject(body []byte) (fields, *Error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the request body is empty; send a JSON object")
 	}
 	if body[0] != '{' {
-		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "%s must be a JSON object", what)
+		return nil, Errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the request body must be a JSON object")
 	}
 	var f fields
 	dec := json.NewDecoder(bytes.NewReader(body))

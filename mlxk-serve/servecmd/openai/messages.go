@@ -21,6 +21,11 @@ func (r *Request) messages(f fields) *Error {
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return invalid("messages", "messages must be an array of message objects")
 	}
+	return r.messageList(list)
+}
+
+// messageList validates and normalizes decoded messages into r.Messages.
+func (r *Request) messageList(list []fields) *Error {
 	if len(list) == 0 {
 		return invalid("messages", "messages must not be empty")
 	}

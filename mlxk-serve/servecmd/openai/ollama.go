@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -31,13 +32,14 @@ func DecodeOllamaChat(body []byte) (*Request, *Error) {
 	if !ok {
 		return nil, Errorf(http.StatusBadRequest, CodeMissingField, "messages", "messages is required")
 	}
-	var msgs []map[string]json.RawMessage
-	if json.Unmarshal(raw, &msgs) != nil || len(msgs) == 0 {
-		return nil, invalid("messages", "messages must be a non-empty array of message objects")
+	var msgs []fields
+	if json.Unmarshal(raw, &msgs) != nil {
+		return nil, invalid("messages", "messages must be an array of message objects")
 	}
-	for _, m := range msgs {
+	// ollama's message fields under the OpenAI names the checks below know.
+	for i, m := range msgs {
 		if m == nil {
-			return nil, invalid("messages", "messages must be objects")
+			continue // messageList refuses it
 		}
 		if calls, ok := m["tool_calls"]; ok {
 			fixed, e := ollamaToolCalls(calls)
@@ -55,14 +57,11 @@ func DecodeOllamaChat(body []byte) (*Request, *Error) {
 			m["reasoning_content"] = th
 		}
 		if imgs, ok := m["images"]; ok && string(imgs) != "null" && string(imgs) != "[]" {
-			return nil, unsupported("messages.images", "images are not supported: this server runs text models")
+			return nil, unsupported("messages["+strconv.Itoa(i)+"].images", "images are not supported: this server runs text models")
 		}
 		delete(m, "images")
 	}
-	// The OpenAI message checks and normalization.
-	b, _ := json.Marshal(map[string]any{"messages": msgs})
-	mf, _ := parseObject(b, "messages")
-	if e := r.messages(mf); e != nil {
+	if e := r.messageList(msgs); e != nil {
 		return nil, e
 	}
 	if e := r.tools(f); e != nil {
@@ -120,7 +119,7 @@ func DecodeOllamaGenerate(body []byte) (*Request, *Error) {
 // they share: model, stream (default true, as ollama's), format, think,
 // options, keep_alive. The fields left are the route's own.
 func ollamaCommon(body []byte) (*Request, fields, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, nil, e
 	}
@@ -249,7 +248,7 @@ func ollamaToolCalls(raw json.RawMessage) (json.RawMessage, *Error) {
 // DecodeOllamaEmbed decodes an /api/embed body, or the older
 // /api/embeddings one (one prompt instead of input).
 func DecodeOllamaEmbed(body []byte) (*EmbeddingRequest, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, e
 	}
@@ -271,8 +270,7 @@ func DecodeOllamaEmbed(body []byte) (*EmbeddingRequest, *Error) {
 			return nil, e
 		}
 	}
-	b, _ := json.Marshal(f)
-	return DecodeEmbeddings(b)
+	return decodeEmbeddings(f)
 }
 
 // DecodeOllamaShow decodes an /api/show body: the model's name (model, or

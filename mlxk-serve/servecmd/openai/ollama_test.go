@@ -55,7 +55,7 @@ func TestDecodeOllama(t *testing.T) {
 	for _, c := range []struct{ body, param string }{
 		{`{"messages":[{"role":"user","content":"Hi"}]}`, "model"},
 		{`{"model":"m"}`, "messages"},
-		{`{"model":"m","messages":[{"role":"user","content":"Hi","images":["aGk="]}]}`, "messages.images"},
+		{`{"model":"m","messages":[{"role":"user","content":"Hi","images":["aGk="]}]}`, "messages[0].images"},
 		{`{"model":"m","messages":[{"role":"user","content":"Hi"}],"options":{"mirostat":2}}`, "options.mirostat"},
 		{`{"model":"m","messages":[{"role":"user","content":"Hi"}],"options":{"temperature":-1}}`, "options.temperature"},
 		{`{"model":"m","messages":[{"role":"user","content":"Hi"}],"options":{"frobnicate":1}}`, "options.frobnicate"},

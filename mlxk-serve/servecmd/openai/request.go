@@ -98,7 +98,7 @@ var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // DecodeChat decodes a /v1/chat/completions body.
 func DecodeChat(body []byte) (*Request, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, e
 	}
@@ -156,7 +156,7 @@ func DecodeChat(body []byte) (*Request, *Error) {
 
 // DecodeCompletion decodes a /v1/completions body.
 func DecodeCompletion(body []byte) (*Request, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, e
 	}

@@ -18,7 +18,7 @@ import (
 
 // DecodeResponses decodes a /v1/responses body.
 func DecodeResponses(body []byte) (*Request, *Error) {
-	f, e := parseObject(body, "the request body")
+	f, e := parseObject(body)
 	if e != nil {
 		return nil, e
 	}
