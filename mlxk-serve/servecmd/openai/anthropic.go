@@ -185,7 +185,7 @@ func anthropicContent(role string, raw json.RawMessage, p string) ([]map[string]
 	}
 	var out []map[string]json.RawMessage
 	var text, thinking strings.Builder
-	var calls []map[string]any
+	var calls []ToolCall
 	hasText := false
 	for i, blk := range blocks {
 		bp := p + "[" + strconv.Itoa(i) + "]"
@@ -270,26 +270,26 @@ func toolResult(blk fields, p string) (map[string]json.RawMessage, *Error) {
 }
 
 // toolUse is a tool_use block as an OpenAI-style tool call.
-func toolUse(blk fields, p string) (map[string]any, *Error) {
+func toolUse(blk fields, p string) (ToolCall, *Error) {
 	id, _, e := blk.str("id")
 	if e != nil {
 		e.Param = joinParam(p, "id")
-		return nil, e
+		return ToolCall{}, e
 	}
 	name, ok, e := blk.str("name")
 	if e != nil || !ok || name == "" {
-		return nil, invalid(joinParam(p, "name"), "a tool_use block needs a name")
+		return ToolCall{}, invalid(joinParam(p, "name"), "a tool_use block needs a name")
 	}
 	input, ok := blk.take("input")
 	if !ok || !isObject(input) {
-		return nil, invalid(joinParam(p, "input"), "a tool_use block's input must be an object")
+		return ToolCall{}, invalid(joinParam(p, "input"), "a tool_use block's input must be an object")
 	}
 	blk.take("cache_control")
 	if e := blk.rest(p + "."); e != nil {
-		return nil, e
+		return ToolCall{}, e
 	}
 	args, _ := Marshal(input) // compact, as the tool-call parser writes it
-	return map[string]any{"id": id, "type": "function", "function": map[string]any{"name": name, "arguments": string(args)}}, nil
+	return functionCall(id, name, string(args)), nil
 }
 
 // anthropicTools decodes tools and tool_choice into the chat request's

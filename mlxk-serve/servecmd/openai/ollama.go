@@ -230,7 +230,7 @@ func ollamaToolCalls(raw json.RawMessage) (json.RawMessage, *Error) {
 	if json.Unmarshal(raw, &calls) != nil {
 		return nil, invalid("messages.tool_calls", "tool_calls must be an array of calls")
 	}
-	out := make([]map[string]any, len(calls))
+	out := make([]ToolCall, len(calls))
 	for i, c := range calls {
 		args := string(c.Function.Arguments)
 		var s string
@@ -239,7 +239,7 @@ func ollamaToolCalls(raw json.RawMessage) (json.RawMessage, *Error) {
 		} else if args == "" || args == "null" {
 			args = "{}"
 		}
-		out[i] = map[string]any{"id": c.ID, "type": "function", "function": map[string]any{"name": c.Function.Name, "arguments": args}}
+		out[i] = functionCall(c.ID, c.Function.Name, args)
 	}
 	b, _ := json.Marshal(out)
 	return b, nil

@@ -68,6 +68,12 @@ type FunctionCall struct {
 	Arguments string `json:"arguments"`
 }
 
+// functionCall is a tool call as an assistant message of a conversation
+// carries it (the shape templates read), from any API's form.
+func functionCall(id, name, args string) ToolCall {
+	return ToolCall{ID: id, Type: "function", Function: FunctionCall{Name: name, Arguments: args}}
+}
+
 // ChatChunk is one server-sent event of a chat stream.
 type ChatChunk struct {
 	ID      string        `json:"id"`

@@ -143,6 +143,7 @@ func responseInput(raw json.RawMessage) ([]map[string]json.RawMessage, *Error) {
 		return nil, invalid("input", "input is empty")
 	}
 	var out []map[string]json.RawMessage
+	calls := map[int][]ToolCall{} // by message: function_call items in order
 	var reasoningText strings.Builder
 	// assistant returns the assistant message that function calls join:
 	// the last message when it is the assistant's, else a new one.
@@ -220,14 +221,8 @@ func responseInput(raw json.RawMessage) ([]map[string]json.RawMessage, *Error) {
 			if e := it.rest(p + "."); e != nil {
 				return nil, e
 			}
-			m := assistant()
-			takeReasoning(m)
-			var calls []map[string]any
-			if prev, ok := m["tool_calls"]; ok {
-				_ = json.Unmarshal(prev, &calls)
-			}
-			calls = append(calls, map[string]any{"id": callID, "type": "function", "function": map[string]any{"name": name, "arguments": args}})
-			m["tool_calls"], _ = json.Marshal(calls)
+			takeReasoning(assistant())
+			calls[len(out)-1] = append(calls[len(out)-1], functionCall(callID, name, args))
 		case "function_call_output":
 			callID, ok, e := it.str("call_id")
 			if e != nil || !ok || callID == "" {
@@ -269,6 +264,9 @@ func responseInput(raw json.RawMessage) ([]map[string]json.RawMessage, *Error) {
 		default:
 			return nil, unsupported(joinParam(p, "type"), "input items of type %q are not supported", typ)
 		}
+	}
+	for i, c := range calls {
+		out[i]["tool_calls"], _ = json.Marshal(c)
 	}
 	return out, nil
 }
