@@ -1,14 +1,12 @@
 package live
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -224,25 +222,17 @@ func LoadReportSchema(path string) (*ReportSchema, error) {
 // ValidateLines checks every non-blank line of a report and returns how
 // many records it holds.
 func (rs *ReportSchema) ValidateLines(rd io.Reader) (int, error) {
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	n := 0
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
-			continue
-		}
-		v, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+	err := eachJSONLine(rd, 4<<20, ErrReport, func(line int, text []byte) error {
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(text))
 		if err != nil {
-			return n, fmt.Errorf("%w %d: %v", ErrReport, line, err)
+			return fmt.Errorf("%w %d: %v", ErrReport, line, err)
 		}
 		if err := rs.s.Validate(v); err != nil {
-			return n, fmt.Errorf("%w %d: %v", ErrReport, line, err)
+			return fmt.Errorf("%w %d: %v", ErrReport, line, err)
 		}
 		n++
-	}
-	if err := sc.Err(); err != nil {
-		return n, fmt.Errorf("%w: %v", ErrReport, err)
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +14,9 @@ import (
 	"syscall"
 	"time"
 )
+
+// errJSONL marks output of run --jsonl the suite could not read.
+var errJSONL = errors.New("run --jsonl output")
 
 // Options tune the suite.
 type Options struct {
@@ -403,22 +405,18 @@ func (s *Suite) runStream(ctx context.Context, e Entry, info ModelInfo, ra runAn
 	var answer, reasoning strings.Builder
 	var last []byte
 	tokens := 0
-	sc := bufio.NewScanner(bytes.NewReader(r.Stdout))
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
+	err = eachJSONLine(bytes.NewReader(r.Stdout), 16<<20, errJSONL, func(_ int, line []byte) error {
 		var ev struct {
 			Type    string `json:"type"`
 			Text    string `json:"text"`
 			Channel string `json:"channel"`
 		}
 		if json.Unmarshal(line, &ev) != nil {
-			c.failf("--jsonl line is not JSON: %q", clip(string(line), 200))
-			return rec
+			return fmt.Errorf("%w: a line is not JSON: %q", errJSONL, clip(string(line), 200))
 		}
 		if ev.Type != "token" {
 			last = slices.Clone(line)
-			continue
+			return nil
 		}
 		tokens++
 		switch ev.Channel {
@@ -429,6 +427,11 @@ func (s *Suite) runStream(ctx context.Context, e Entry, info ModelInfo, ra runAn
 		default:
 			c.failf("token event with channel %q", ev.Channel)
 		}
+		return nil
+	})
+	if err != nil {
+		c.failf("%v", err)
+		return rec
 	}
 	d, err := decodeRunEnvelope(last)
 	if err != nil {
