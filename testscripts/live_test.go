@@ -191,13 +191,9 @@ func cmdLiveSuite(ts *testscript.TestScript, neg bool, args []string) {
 	path := ts.MkAbs(args[0])
 	rw, err := live.OpenReport(path)
 	ts.Check(err)
-	opts := live.DefaultOptions()
-	opts.MaxTokens, opts.CopyLimit, opts.ServerSkip = st.MaxTokens, st.CopyLimit, st.ServerSkip
+	opts := st.Options()
 	opts.Scratch = ts.MkAbs("scratch")
 	ts.Check(os.MkdirAll(opts.Scratch, 0o777))
-	if st.Smoke {
-		opts.Mode = "smoke"
-	}
 	ctx := context.Background()
 	// MLXK_LIVE_PROGRESS=1 also prints each result on the test's stderr as
 	// it happens (make test-live, which runs go test in local directory

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mlxk/mlxk/shared/engine/reasoning"
 )
 
 // ParseStopTokens reads the "Stop tokens: [id "text", …]" line that
@@ -57,9 +59,18 @@ func VisibleStopTokens(stops []string, texts ...string) []string {
 	return out
 }
 
-// reasoningMarkers are the tags reasoning models wrap their thinking in;
-// the answer must never show them (the parser takes them out).
-var reasoningMarkers = []string{"<think>", "</think>", "<|channel|>", "<|message|>", "<longcat_think>", "</longcat_think>"}
+// reasoningMarkers are the tags reasoning models wrap their thinking in,
+// as the production parser knows them (every kind's start and end, and
+// harmony's header tokens on their own); the answer must never show them
+// (the parser takes them out).
+var reasoningMarkers = func() []string {
+	var out []string
+	for k := reasoning.None + 1; k < reasoning.Harmony; k++ { // Harmony is the last kind
+		start, end := k.Markers()
+		out = append(out, start, end)
+	}
+	return append(out, "<|channel|>", "<|message|>")
+}()
 
 // LeakedReasoningMarkers returns the reasoning tags found in an answer.
 func LeakedReasoningMarkers(answer string) []string {

@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -203,14 +204,7 @@ func peakFor(recs []Record, name, test string) *int64 {
 
 func union(a, b []string) []string {
 	for _, s := range b {
-		found := false
-		for _, have := range a {
-			if have == s {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(a, s) {
 			a = append(a, s)
 		}
 	}

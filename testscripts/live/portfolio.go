@@ -1,9 +1,11 @@
 package live
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -73,13 +75,9 @@ func Plan(models []Model, b Budget, sel Selection) []Entry {
 }
 
 func sortBySize(es []Entry) {
-	// Insertion sort: portfolios are small and the order must be stable.
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && (es[j].SizeBytes < es[j-1].SizeBytes ||
-			es[j].SizeBytes == es[j-1].SizeBytes && es[j].Name < es[j-1].Name); j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
+	slices.SortStableFunc(es, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.SizeBytes, b.SizeBytes), strings.Compare(a.Name, b.Name))
+	})
 }
 
 func reasonOf(m Model) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,6 @@ type Settings struct {
 	Select Selection
 	// MaxTokens is MLXK_LIVE_MAX_TOKENS (default 16).
 	MaxTokens int
-	// Report is MLXK_LIVE_REPORT: the JSON-lines file records go to.
-	Report string
 	// TreeContent is false with MLXK_LIVE_TREE_CHECK=meta: the
 	// before/after fingerprint of the source cache uses inode change times
 	// instead of reading every byte.
@@ -44,13 +43,23 @@ func Active(getenv func(string) string) bool {
 	return getenv("MLXK_LIVE_HF_HOME") != "" || getenv("MLXK_LIVE_SMOKE") == "1"
 }
 
+// Options are the suite's options under these settings: DefaultOptions
+// with the token and copy limits, the server skip and the mode set.
+func (s Settings) Options() Options {
+	o := DefaultOptions()
+	o.MaxTokens, o.CopyLimit, o.ServerSkip = s.MaxTokens, s.CopyLimit, s.ServerSkip
+	if s.Smoke {
+		o.Mode = "smoke"
+	}
+	return o
+}
+
 // SettingsFromEnv reads the settings; bad values are errors, not defaults.
 func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
 		Source:      getenv("MLXK_LIVE_HF_HOME"),
 		Smoke:       getenv("MLXK_LIVE_SMOKE") == "1",
 		MaxTokens:   16,
-		Report:      getenv("MLXK_LIVE_REPORT"),
 		TreeContent: true,
 		CopyLimit:   256 << 20,
 		ServerSkip:  getenv("MLXK_LIVE_SKIP_SERVER"),
@@ -114,20 +123,11 @@ func ToolEnv(base []string, hfHome string) []string {
 	out := make([]string, 0, len(base)+4)
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
-		if !contains(drop, k) {
+		if !slices.Contains(drop, k) {
 			out = append(out, kv)
 		}
 	}
 	return append(out, "HF_HOME="+hfHome, "HF_HUB_OFFLINE=1", "HF_ENDPOINT=http://127.0.0.1:9")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // NewMachine describes this machine for the report.

@@ -266,9 +266,6 @@ func WriteSmokeModel(ctx context.Context, dir string, m SmokeModel) error {
 	// As Phi-3's config: only <|endoftext|> is named; <|end|> ends the
 	// turn by the engine's list of common end-of-turn tokens.
 	tok.eos, tok.eosIDs = "<|endoftext|>", []int{b}
-	for _, f := range []string{"config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json", "README.md"} {
-		os.Remove(filepath.Join(dir, f))
-	}
 	return writeSmokeFiles(dir, spec, m, tok)
 }
 
@@ -279,11 +276,15 @@ func writeSmokeFiles(dir string, spec testmodel.Spec, m SmokeModel, tok tokenize
 	}
 	cfg["eos_token_id"] = tok.eosIDs
 	spec.Config = cfg
+	// The weights once; a second call (new end tokens) only patches the
+	// config's eos_token_id.
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); errors.Is(err, fs.ErrNotExist) {
 		os.RemoveAll(dir)
 		if err := testmodel.Write(dir, spec); err != nil {
 			return err
 		}
+	} else if err := setConfigEOS(dir, tok.eosIDs); err != nil {
+		return fmt.Errorf("smoke model %s: %w", m.Spec, err)
 	}
 	tokJSON, tokCfg, err := tok.build()
 	if err != nil {
@@ -302,6 +303,22 @@ func writeSmokeFiles(dir string, spec testmodel.Spec, m SmokeModel, tok tokenize
 		}
 	}
 	return nil
+}
+
+// setConfigEOS sets config.json's eos_token_id in dir.
+func setConfigEOS(dir string, ids []int) error {
+	path := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cfg["eos_token_id"] = ids
+	b, _ = json.MarshalIndent(cfg, "", "  ")
+	return os.WriteFile(path, b, 0o644)
 }
 
 // greedyChat runs the model in dir on one user message at temperature 0

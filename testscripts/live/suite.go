@@ -47,7 +47,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Mode:             "live",
-		Prompt:           "Say hello.",
+		Prompt:           SmokePrompt, // the multi-EOS smoke model's end tokens come from its answer to it
 		CompletionPrompt: "Once upon a time",
 		MaxTokens:        16,
 		CopyLimit:        256 << 20,

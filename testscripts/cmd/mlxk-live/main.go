@@ -129,12 +129,7 @@ func suite(ctx context.Context, mlxk, reportPath string, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	opts := live.DefaultOptions()
-	opts.MaxTokens, opts.CopyLimit, opts.ServerSkip = st.MaxTokens, st.CopyLimit, st.ServerSkip
-	if st.Smoke {
-		opts.Mode = "smoke"
-	}
-	s := &live.Suite{Tool: t, Source: st.Source, Opts: opts, Machine: live.NewMachine(ctx, t, b), RunID: live.NewRunID(), Progress: w}
+	s := &live.Suite{Tool: t, Source: st.Source, Opts: st.Options(), Machine: live.NewMachine(ctx, t, b), RunID: live.NewRunID(), Progress: w}
 	if reportPath != "" {
 		rw, err := live.OpenReport(reportPath)
 		if err != nil {
