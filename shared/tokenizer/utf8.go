@@ -120,6 +120,14 @@ func incompleteTail(b []byte) int {
 	return 0
 }
 
+// ByteLevelAlphabet is GPT-2's bytes_to_unicode table, the alphabet of
+// byte-level BPE vocabularies: the character that stands for each byte.
+func ByteLevelAlphabet() [256]rune { return byteLevel.enc }
+
+// ByteLevelByte is the byte a byte-level character stands for; ok is
+// false for a character outside the alphabet.
+func ByteLevelByte(r rune) (b byte, ok bool) { return byteLevel.decodeRune(r) }
+
 // byteLevel holds the GPT-2 bytes_to_unicode table: printable bytes map to
 // themselves, the other 68 to U+0100 + n in byte order.
 type byteLevelTables struct {

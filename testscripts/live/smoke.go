@@ -16,6 +16,7 @@ import (
 	"github.com/mlxk/mlxk/shared/engine/sample"
 	"github.com/mlxk/mlxk/shared/engine/testmodel"
 	"github.com/mlxk/mlxk/shared/textgen"
+	"github.com/mlxk/mlxk/shared/tokenizer"
 )
 
 // SmokeOrg is the organisation of the generated models in a smoke cache.
@@ -94,23 +95,6 @@ const phiTemplate = "{% for message in messages %}{{ '<|' + message['role'] + '|
 const chatMLThinking = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
 	"{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n<think>\\n' }}{% endif %}"
 
-// byteToRune is GPT-2's byte-level alphabet: printable Latin-1 bytes stand
-// for themselves, the others for code points from 256 on.
-func byteToRune() [256]rune {
-	var out [256]rune
-	n := 0
-	for b := range 256 {
-		switch {
-		case b >= '!' && b <= '~', b >= 0xA1 && b <= 0xAC, b >= 0xAE && b <= 0xFF:
-			out[b] = rune(b)
-		default:
-			out[b] = rune(256 + n)
-			n++
-		}
-	}
-	return out
-}
-
 type addedToken struct {
 	ID         int    `json:"id"`
 	Content    string `json:"content"`
@@ -158,7 +142,7 @@ func (t tokenizerSpec) build() (tokJSON, tokConfig []byte, err error) {
 		vocab[s.Content] = s.ID
 		taken[s.ID] = true
 	}
-	alphabet := byteToRune()
+	alphabet := tokenizer.ByteLevelAlphabet()
 	for b := range 256 {
 		if !taken[b] {
 			vocab[string(alphabet[b])] = b

@@ -29,7 +29,6 @@ type trieNode struct {
 func NewVocab(tok *tokenizer.Tokenizer, n int) *Vocab {
 	v := &Vocab{bytes: make([][]byte, n), nodes: []trieNode{{first: -1, next: -1, tok: -1}}}
 	byteLevel := isByteLevel(tok)
-	inv := inverseAlphabet()
 	for id := range n {
 		s, ok := tok.Token(id)
 		if !ok || s == "" {
@@ -41,7 +40,7 @@ func NewVocab(tok *tokenizer.Tokenizer, n int) *Vocab {
 		}
 		var b []byte
 		if byteLevel {
-			b = fromAlphabet(s, inv)
+			b = fromAlphabet(s)
 		} else {
 			b = fromPieces(s)
 		}
@@ -61,24 +60,10 @@ func isByteLevel(tok *tokenizer.Tokenizer) bool {
 	return g || c
 }
 
-func inverseAlphabet() map[rune]byte {
-	inv := make(map[rune]byte, 256)
-	n := 0
-	for b := range 256 {
-		if b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF {
-			inv[rune(b)] = byte(b)
-		} else {
-			inv[rune(256+n)] = byte(b)
-			n++
-		}
-	}
-	return inv
-}
-
-func fromAlphabet(s string, inv map[rune]byte) []byte {
+func fromAlphabet(s string) []byte {
 	out := make([]byte, 0, len(s))
 	for _, r := range s {
-		b, ok := inv[r]
+		b, ok := tokenizer.ByteLevelByte(r)
 		if !ok {
 			return nil // an added token outside the byte alphabet
 		}

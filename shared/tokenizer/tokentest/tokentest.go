@@ -3,7 +3,11 @@
 // encodes and each token's id is its byte, with optional added tokens.
 package tokentest
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/mlxk/mlxk/shared/tokenizer"
+)
 
 // Added is a special token that takes the place of the byte with its id
 // (that byte can then no longer be encoded).
@@ -23,7 +27,7 @@ func ByteLevel(added ...Added) []byte {
 			"lstrip": false, "rstrip": false, "normalized": false, "special": true})
 	}
 	vocab := make(map[string]int, 256)
-	for b, r := range byteAlphabet() {
+	for b, r := range tokenizer.ByteLevelAlphabet() {
 		if !taken[b] {
 			vocab[string(r)] = b
 		}
@@ -47,20 +51,4 @@ func ByteLevel(added ...Added) []byte {
 	}
 	b, _ := json.Marshal(doc) // plain maps and strings: cannot fail
 	return b
-}
-
-// byteAlphabet is GPT-2's bytes_to_unicode: printable bytes stand for
-// themselves, the others for code points from 256 up.
-func byteAlphabet() [256]rune {
-	var out [256]rune
-	n := 0
-	for b := 0; b < 256; b++ {
-		if b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE && b <= 0xFF {
-			out[b] = rune(b)
-		} else {
-			out[b] = rune(256 + n)
-			n++
-		}
-	}
-	return out
 }

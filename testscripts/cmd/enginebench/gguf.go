@@ -16,6 +16,7 @@ import (
 	"github.com/mlxk/mlxk/shared/engine/kernels"
 	"github.com/mlxk/mlxk/shared/floatx"
 	"github.com/mlxk/mlxk/shared/safetensors"
+	"github.com/mlxk/mlxk/shared/tokenizer"
 )
 
 // The GGUF twin of a benchmark model: the MLX 4-bit weights dequantized
@@ -136,33 +137,10 @@ func (w *ggufWriter) i32s(key string, v []int32) {
 // node-llama-cpp, which tokenizes a little while loading) run a model
 // that only ever sees token ids.
 func byteVocab(n int) ([]string, []int32) {
-	var bs []int
-	for b := '!'; b <= '~'; b++ {
-		bs = append(bs, int(b))
-	}
-	for b := 0xA1; b <= 0xAC; b++ {
-		bs = append(bs, b)
-	}
-	for b := 0xAE; b <= 0xFF; b++ {
-		bs = append(bs, b)
-	}
-	cs := append([]int(nil), bs...)
-	in := map[int]bool{}
-	for _, b := range bs {
-		in[b] = true
-	}
-	extra := 0
-	for b := 0; b < 256; b++ {
-		if !in[b] {
-			bs = append(bs, b)
-			cs = append(cs, 256+extra)
-			extra++
-		}
-	}
 	toks := make([]string, n)
 	types := make([]int32, n)
-	for i := range bs {
-		toks[bs[i]] = string(rune(cs[i]))
+	for b, r := range tokenizer.ByteLevelAlphabet() {
+		toks[b] = string(r)
 	}
 	for i := 256; i < n; i++ {
 		toks[i] = "<t" + strconv.Itoa(i) + ">"
