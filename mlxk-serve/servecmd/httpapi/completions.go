@@ -116,11 +116,14 @@ func (t *textCompletion) flushEcho() error {
 }
 
 func (t *textCompletion) piece(p piece) error {
-	var lp *openai.CompletionLogprobs
+	var lp *openai.CompletionLogprobs // this chunk's, when streaming
 	if len(p.logprobs) > 0 {
-		lp = &openai.CompletionLogprobs{}
-		t.addLogprobs(lp, p.logprobs)
-		t.addLogprobs(&t.logprobs, p.logprobs)
+		dst := &t.logprobs // the whole answer's
+		if t.stream != nil {
+			lp = &openai.CompletionLogprobs{}
+			dst = lp
+		}
+		t.addLogprobs(dst, p.logprobs)
 		t.offset += tokenTextLen(p.logprobs)
 	}
 	if t.stream == nil {
