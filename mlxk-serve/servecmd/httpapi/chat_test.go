@@ -101,6 +101,7 @@ func TestErrors(t *testing.T) {
 		{"unknown model", chatBody("nobody/nothing", "hi", nil), 404, "model_not_found", "model"},
 		{"unsupported field", chatBody("Tiny-4bit", "hi", map[string]any{"frobnicate": 1}), 400, "unsupported_field", "frobnicate"},
 		{"n too large", chatBody("Tiny-4bit", "hi", map[string]any{"n": 17}), 400, "invalid_value", "n"},
+		{"logit_bias outside the vocabulary", chatBody("Tiny-4bit", "hi", map[string]any{"logit_bias": map[string]any{"2000000000": 1}}), 400, "invalid_value", "logit_bias"},
 		{"bad temperature", chatBody("Tiny-4bit", "hi", map[string]any{"temperature": -1}), 400, "invalid_value", "temperature"},
 		{"image part", map[string]any{"model": "Tiny-4bit", "messages": []any{map[string]any{"role": "user",
 			"content": []any{map[string]any{"type": "image_url", "image_url": map[string]any{"url": "data:,"}}}}}},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -143,12 +145,8 @@ func (s *Server) prepare(j *job) *openai.Error {
 	if j.req.MaxTokens > 0 {
 		j.maxTokens = min(j.req.MaxTokens, room)
 	}
-	vocab := j.m.Text.Engine.Info().Vocab
-	for id := range j.req.Params.LogitBias {
-		if int(id) >= vocab {
-			return openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "logit_bias",
-				"logit_bias names token %d; the vocabulary has %d", id, vocab)
-		}
+	if e := checkVocab(j.m, "logit_bias", slices.Collect(maps.Keys(j.req.Params.LogitBias))); e != nil {
+		return e
 	}
 	params := j.req.Params
 	if params.Seed != nil && j.choice > 0 {
