@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/mlxk/mlxk/shared/cli"
 	"github.com/mlxk/mlxk/shared/mlxkerr"
+	"github.com/mlxk/mlxk/shared/textgen"
 )
 
 const embedUsage = "embed <model|./workspace> [text…|-] [--batch] [--query] [--instruct S] [--dimensions N] " +
@@ -116,11 +118,11 @@ func embed(ctx context.Context, env cli.Env, verb string, args []string) error {
 	for i, r := range records {
 		inputs[i] = m.EncodeForEmbedding(prefix + r.Text)
 		tokens += len(inputs[i])
-		if m.ContextLength > 0 && len(inputs[i]) > m.ContextLength {
-			return mlxkerr.New(errExecution, "text %d has %d tokens; the model's context is %d", i+1, len(inputs[i]), m.ContextLength)
-		}
 	}
 	vecs, err := m.EmbedTokens(ctx, inputs, *dims)
+	if tooLong := (*textgen.ContextExceededError)(nil); errors.As(err, &tooLong) {
+		return mlxkerr.New(errExecution, "text %d has %d tokens; the model's context is %d", tooLong.Input+1, tooLong.Tokens, tooLong.Limit)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return mlxkerr.Wrap(errInterrupted, ctx.Err(), "embed")

@@ -77,6 +77,14 @@ func EmbeddingConfig(dir string) Embedding {
 // a forward pass grow with the tokens in it.
 const embedBatchTokens = 2048
 
+// ContextExceededError reports an input longer than the model's context
+// (Input counts from 0).
+type ContextExceededError struct{ Input, Tokens, Limit int }
+
+func (e *ContextExceededError) Error() string {
+	return fmt.Sprintf("input %d has %d tokens; the model's context is %d", e.Input, e.Tokens, e.Limit)
+}
+
 // EmbedTokens returns the embeddings of token sequences (each read from an
 // empty context). dims > 0 keeps each vector's first dims values (for
 // models trained to allow it, Matryoshka style), normalized again when the
@@ -85,6 +93,11 @@ func (m *Model) EmbedTokens(ctx context.Context, inputs [][]int32, dims int) ([]
 	emb, ok := m.Engine.(engine.Embedder)
 	if !ok {
 		return nil, ErrNoEmbeddings
+	}
+	for i, ids := range inputs {
+		if m.ContextLength > 0 && len(ids) > m.ContextLength {
+			return nil, &ContextExceededError{Input: i, Tokens: len(ids), Limit: m.ContextLength}
+		}
 	}
 	if m.Embedding.Unsupported != "" {
 		return nil, fmt.Errorf("the model's sentence-transformers pooling %s is not supported (last token and mean are)", m.Embedding.Unsupported)

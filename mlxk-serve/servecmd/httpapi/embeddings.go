@@ -56,16 +56,16 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request, req *openai.Embed
 		inputs = append(inputs, m.Text.EncodeForEmbedding(t))
 	}
 	tokens := 0
-	for i, ids := range inputs {
-		if len(ids) > m.Text.ContextLength && m.Text.ContextLength > 0 {
-			s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeContextExceeded, "input",
-				"input %d has %d tokens; model %s has a context of %d", i, len(ids), m.ID, m.Text.ContextLength))
-			return embedded{}, false
-		}
+	for _, ids := range inputs {
 		tokens += len(ids)
 	}
 	vecs, err := m.Text.EmbedTokens(r.Context(), inputs, req.Dimensions)
+	tooLong := (*textgen.ContextExceededError)(nil)
 	switch {
+	case errors.As(err, &tooLong):
+		s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeContextExceeded, "input",
+			"input %d has %d tokens; model %s has a context of %d", tooLong.Input, tooLong.Tokens, m.ID, tooLong.Limit))
+		return embedded{}, false
 	case errors.Is(err, textgen.ErrNoEmbeddings):
 		s.fail(w, r, openai.Errorf(http.StatusBadRequest, openai.CodeUnsupportedValue, "model", "model %s: %v", m.ID, err))
 		return embedded{}, false
