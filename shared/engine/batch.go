@@ -339,7 +339,7 @@ func (b *Batcher) step(running []*job) []*job {
 			if j.look != nil && len(running) == 1 {
 				// Alone, a sequence's step leaves the cores idle: fill them
 				// with a prompt-lookup draft (see Request.Lookahead).
-				toks = append(toks, j.look.draft(j.req.MaxTokens-j.st.res.GeneratedTokens)...)
+				toks = j.look.appendDraft(toks, j.req.MaxTokens-j.st.res.GeneratedTokens)
 			}
 			j.draft, j.base = toks[1:], j.seq.Len()
 			steps = append(steps, Step{Seq: j.seq, Tokens: toks, AllLogits: len(toks) > 1})

@@ -134,7 +134,7 @@ func Generate(ctx context.Context, m Model, req Request, emit func(Token) error)
 		step := []int32{tok}
 		if look != nil {
 			// No draft past MaxTokens: the context has room for those only.
-			step = append(step, look.draft(req.MaxTokens-st.res.GeneratedTokens)...)
+			step = look.appendDraft(step, req.MaxTokens-st.res.GeneratedTokens)
 		}
 		base = seq.Len()
 		recycle(m, out)
@@ -193,11 +193,11 @@ func newLookup(prompt []int32, max int) *lookup {
 
 func (l *lookup) add(t int32) { l.ctx = append(l.ctx, t) }
 
-// draft returns up to min(l.max, limit) tokens, or none.
-func (l *lookup) draft(limit int) []int32 {
+// appendDraft appends up to min(l.max, limit) drafted tokens to dst.
+func (l *lookup) appendDraft(dst []int32, limit int) []int32 {
 	k := min(l.max, limit)
 	if k <= 0 {
-		return nil
+		return dst
 	}
 	for n := 3; n >= 2; n-- {
 		if len(l.ctx) <= n {
@@ -206,11 +206,11 @@ func (l *lookup) draft(limit int) []int32 {
 		tail := l.ctx[len(l.ctx)-n:]
 		for i := len(l.ctx) - n - 1; i >= 0; i-- {
 			if slices.Equal(l.ctx[i:i+n], tail) {
-				return slices.Clone(l.ctx[i+n : min(i+n+k, len(l.ctx))])
+				return append(dst, l.ctx[i+n:min(i+n+k, len(l.ctx))]...)
 			}
 		}
 	}
-	return nil
+	return dst
 }
 
 // recycle hands logits back to a model that can reuse them (Recycler).
