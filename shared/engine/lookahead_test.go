@@ -144,9 +144,5 @@ func quotingDemo(t *testing.T) (engine.Model, []int32) {
 		t.Fatal(err)
 	}
 	verse := "In the beginning God created the heaven and the earth. And the earth was without form, and void."
-	var ids []int32
-	for _, id := range tok.Encode(verse+"\n"+verse[:40], true) {
-		ids = append(ids, int32(id))
-	}
-	return demo, ids
+	return demo, tok.EncodeIDs(verse+"\n"+verse[:40], true)
 }

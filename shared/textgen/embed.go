@@ -132,12 +132,7 @@ func (m *Model) EmbedTokens(ctx context.Context, inputs [][]int32, dims int) ([]
 // the tokenizer's special tokens (an embedding model's tokenizer appends
 // the end token its last-token pooling reads).
 func (m *Model) EncodeForEmbedding(text string) []int32 {
-	ids := m.Tok.Encode(text, true)
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
+	return m.Tok.EncodeIDs(text, true)
 }
 
 func normalize(v []float32) {

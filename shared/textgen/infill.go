@@ -76,31 +76,21 @@ func FIMOf(tok *tokenizer.Tokenizer) (f FIM, ok bool) {
 // lead, prefix token, prefix, suffix token, suffix, middle token (the
 // prefix-suffix-middle order all listed families were trained on).
 func (f FIM) Encode(tok *tokenizer.Tokenizer, prefix, suffix string) []int32 {
-	p, s := tok.Encode(prefix, false), tok.Encode(suffix, false)
+	p, s := tok.EncodeIDs(prefix, false), tok.EncodeIDs(suffix, false)
 	ids := make([]int32, 0, len(f.Lead)+len(p)+len(s)+3)
 	ids = append(ids, f.Lead...)
-	ids = append(ids, f.Prefix)
-	for _, id := range p {
-		ids = append(ids, int32(id))
-	}
-	ids = append(ids, f.Suffix)
-	for _, id := range s {
-		ids = append(ids, int32(id))
-	}
+	ids = append(append(ids, f.Prefix), p...)
+	ids = append(append(ids, f.Suffix), s...)
 	return append(ids, f.Middle)
 }
 
 // lead is what tok's post-processor puts before a text: the special
 // tokens in front of a probe's own tokens (a BOS), not those after it.
 func lead(tok *tokenizer.Tokenizer) []int32 {
-	with, without := tok.Encode("a", true), tok.Encode("a", false)
+	with, without := tok.EncodeIDs("a", true), tok.EncodeIDs("a", false)
 	for i := 0; i+len(without) <= len(with); i++ {
 		if slices.Equal(with[i:i+len(without)], without) {
-			out := make([]int32, i)
-			for j, id := range with[:i] {
-				out[j] = int32(id)
-			}
-			return out
+			return with[:i:i]
 		}
 	}
 	return nil

@@ -203,12 +203,7 @@ func Raw(text string) Prompt { return Prompt{Text: text} }
 // tokens (BOS) unless they already start with the BOS text, as mlx-lm does.
 func (m *Model) Encode(p Prompt) []int32 {
 	special := !p.Templated && (m.Tok.BOS() == "" || !strings.HasPrefix(p.Text, m.Tok.BOS()))
-	ids := m.Tok.Encode(p.Text, special)
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
+	return m.Tok.EncodeIDs(p.Text, special)
 }
 
 // Request is one text generation.

@@ -95,6 +95,16 @@ type encodeWork struct {
 // (BOS/EOS templates) as HF's add_special_tokens=True does. Invalid UTF-8
 // in text is read as U+FFFD, one per maximal ill-formed subsequence.
 func (t *Tokenizer) Encode(text string, addSpecialTokens bool) []int {
+	ids := t.EncodeIDs(text, addSpecialTokens)
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
+	}
+	return out
+}
+
+// EncodeIDs is Encode with the ids as int32, the engine's token type.
+func (t *Tokenizer) EncodeIDs(text string, addSpecialTokens bool) []int32 {
 	text = validString(text)
 	w, _ := t.work.Get().(*encodeWork)
 	if w == nil {
@@ -129,11 +139,7 @@ func (t *Tokenizer) Encode(text string, addSpecialTokens bool) []int {
 		ids = t.post.process(ids, addSpecialTokens)
 	}
 	t.work.Put(w)
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		out[i] = int(id)
-	}
-	return out
+	return ids
 }
 
 // encodePiece pre-tokenizes one piece of normalized text and runs the
