@@ -5,14 +5,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/mlxk/mlxk/shared/cachewrite"
 	"github.com/mlxk/mlxk/shared/modelref"
+	"github.com/mlxk/mlxk/shared/workspace"
 )
 
 // SentinelRepo is the repo a test cache carries to say what it is. Its
@@ -202,14 +203,10 @@ func (c *TestCache) CopyMinimal(sourceHub, repo, commit string, limit int64) (Co
 		}
 		out.Files = append(out.Files, f.rel)
 	}
-	refs := filepath.Join(dstRepo, "refs")
-	if err := c.Guard(refs); err != nil {
+	if err := c.Guard(filepath.Join(dstRepo, "refs")); err != nil {
 		return Copied{}, err
 	}
-	if err := os.MkdirAll(refs, 0o755); err != nil {
-		return Copied{}, err
-	}
-	if err := os.WriteFile(filepath.Join(refs, "main"), []byte(commit), 0o644); err != nil {
+	if err := cachewrite.WriteRef(dstRepo, "main", commit); err != nil {
 		return Copied{}, err
 	}
 	return out, nil
@@ -228,7 +225,8 @@ func (c *TestCache) copyEntry(srcSnap, dstSnap, rel string) error {
 	}
 	target, err := os.Readlink(src)
 	if err != nil { // not a symlink: a real file in the snapshot
-		return copyFile(src, dst)
+		_, err := workspace.CopyFile(src, dst)
+		return err
 	}
 	blobSrc := filepath.Join(filepath.Dir(src), target)
 	blobDst := filepath.Join(filepath.Dir(dst), target)
@@ -239,28 +237,11 @@ func (c *TestCache) copyEntry(srcSnap, dstSnap, rel string) error {
 		return err
 	}
 	if _, err := os.Stat(blobDst); errors.Is(err, fs.ErrNotExist) {
-		if err := copyFile(blobSrc, blobDst); err != nil {
+		if _, err := workspace.CopyFile(blobSrc, blobDst); err != nil {
 			return err
 		}
 	}
 	return os.Symlink(target, dst)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // Damage flips every bit of one byte in the middle of the file behind

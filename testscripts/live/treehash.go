@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/mlxk/mlxk/shared/verify"
 )
 
 // Tree is a fingerprint of a folder tree: one line per entry with its
@@ -73,47 +75,24 @@ func HashTree(root string, content bool) (*Tree, error) {
 	}
 	var (
 		mu       sync.Mutex
-		wg       sync.WaitGroup
 		firstErr error
 	)
-	next := make(chan job)
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				sum, err := hashFile(j.path)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				t.Entries[j.rel] += " sha256=" + sum
-				mu.Unlock()
-			}
-		}()
-	}
+	pool := verify.NewPool(2)
 	for _, j := range files {
-		next <- j
+		pool.Submit(verify.Job{Path: j.path, Algo: verify.SHA256}, func(r verify.Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Err != nil && firstErr == nil {
+				firstErr = r.Err
+			}
+			t.Entries[j.rel] += " sha256=" + r.Digest
+		})
 	}
-	close(next)
-	wg.Wait()
+	pool.Wait()
 	if firstErr != nil {
 		return nil, fmt.Errorf("hash tree %s: %w", root, firstErr)
 	}
 	return t, nil
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Lines are the entries as sorted "path: description" lines.
