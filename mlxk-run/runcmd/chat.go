@@ -87,7 +87,7 @@ func (r *runner) chat(ctx context.Context) error {
 				continue
 			}
 			p = textgen.Raw(s)
-		} else if p, err = r.m.Chat(msgs, nil); err != nil {
+		} else if p, err = r.m.Chat(msgs, textgen.ChatOptions{}); err != nil {
 			fmt.Fprintf(r.env.Stderr, "\n[ERROR] %v\n", err)
 			continue
 		}

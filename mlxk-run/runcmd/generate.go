@@ -215,7 +215,7 @@ func (r *runner) single(ctx context.Context, prompt string) error {
 	if !r.o.noChatTemplate {
 		msgs := messages(r.o.system, nil, prompt)
 		var err error
-		if p, err = r.m.Chat(msgs, nil); err != nil {
+		if p, err = r.m.Chat(msgs, textgen.ChatOptions{}); err != nil {
 			return mlxkerr.Wrap(errExecution, err, "render prompt")
 		}
 	} else if r.o.system != "" {

@@ -181,15 +181,36 @@ type Prompt struct {
 	Templated bool
 }
 
+// ChatOptions are what a rendering adds to the messages.
+type ChatOptions struct {
+	Kwargs map[string]json.RawMessage // extra template variables
+	Tools  json.RawMessage            // the tools the template lists (nil: none)
+	// Strict refuses (TemplateRefusedError) instead of falling back to the
+	// plain format when the template rejects the conversation
+	// (raise_exception), or fails at all while tools were given: a plain
+	// prompt would drop them.
+	Strict bool
+}
+
+// TemplateRefusedError is a strict rendering the template would not do.
+type TemplateRefusedError struct{ Err error }
+
+func (e *TemplateRefusedError) Error() string { return e.Err.Error() }
+func (e *TemplateRefusedError) Unwrap() error { return e.Err }
+
 // Chat renders a conversation (an OpenAI-style messages array) with the
 // model's template, or with MLX Knife's plain fallback when the model has
-// none or its template fails.
-func (m *Model) Chat(messages json.RawMessage, kwargs map[string]json.RawMessage) (Prompt, error) {
+// none or its template fails (see ChatOptions.Strict).
+func (m *Model) Chat(messages json.RawMessage, o ChatOptions) (Prompt, error) {
 	if m.Template != nil {
 		out, err := m.Template.Render(chattemplate.Request{Messages: messages, AddGenerationPrompt: true,
-			BOSToken: m.Tok.BOS(), EOSToken: m.Tok.EOS(), Kwargs: kwargs})
+			BOSToken: m.Tok.BOS(), EOSToken: m.Tok.EOS(), Kwargs: o.Kwargs, Tools: o.Tools})
 		if err == nil {
 			return Prompt{Text: out, Templated: true}, nil
+		}
+		var te *chattemplate.TemplateError
+		if o.Strict && (errors.As(err, &te) || o.Tools != nil) {
+			return Prompt{}, &TemplateRefusedError{Err: err}
 		}
 	}
 	out, err := chattemplate.Plain(messages)

@@ -315,7 +315,7 @@ func greedyChat(ctx context.Context, dir, prompt string, n int) ([]int32, error)
 	}
 	defer m.Close()
 	msgs, _ := json.Marshal([]map[string]string{{"role": "user", "content": prompt}})
-	p, err := m.Chat(msgs, nil)
+	p, err := m.Chat(msgs, textgen.ChatOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/models"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/openai"
 	"github.com/mlxk/mlxk/mlxk-serve/servecmd/toolcall"
-	"github.com/mlxk/mlxk/shared/chattemplate"
 	"github.com/mlxk/mlxk/shared/engine/reasoning"
 	"github.com/mlxk/mlxk/shared/textgen"
 )
@@ -230,28 +229,20 @@ func outputGate(m *models.Model, marker string, open func(text string) bool) fun
 // MLX Knife's plain fallback when the model has none. A template that
 // refuses the conversation (raise_exception) is the client's error.
 func renderChat(m *models.Model, req *openai.Request, useTools bool) (textgen.Prompt, *openai.Error) {
-	tm := m.Text
-	if tm.Template != nil {
-		creq := chattemplate.Request{Messages: req.Messages, AddGenerationPrompt: true,
-			BOSToken: tm.Tok.BOS(), EOSToken: tm.Tok.EOS(), Kwargs: req.TemplateKwargs}
-		if useTools {
-			creq.Tools = req.ToolsJSON
-		}
-		out, err := tm.Template.Render(creq)
-		if err == nil {
-			return textgen.Prompt{Text: out, Templated: true}, nil
-		}
-		var te *chattemplate.TemplateError
-		if errors.As(err, &te) || useTools {
-			return textgen.Prompt{}, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "messages",
-				"the chat template of %s refused the conversation: %v", m.ID, err)
-		}
+	o := textgen.ChatOptions{Kwargs: req.TemplateKwargs, Strict: true}
+	if useTools {
+		o.Tools = req.ToolsJSON
 	}
-	text, err := chattemplate.Plain(req.Messages)
-	if err != nil {
+	p, err := m.Text.Chat(req.Messages, o)
+	var refused *textgen.TemplateRefusedError
+	switch {
+	case errors.As(err, &refused):
+		return textgen.Prompt{}, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "messages",
+			"the chat template of %s refused the conversation: %v", m.ID, refused.Err)
+	case err != nil:
 		return textgen.Prompt{}, openai.Errorf(http.StatusBadRequest, openai.CodeInvalidValue, "messages", "%v", err)
 	}
-	return textgen.Raw(text), nil
+	return p, nil
 }
 
 // chatCompletion assembles a chat answer, streamed or whole.
