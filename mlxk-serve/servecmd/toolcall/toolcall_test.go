@@ -104,14 +104,20 @@ func FuzzParser(f *testing.F) {
 	f.Add(`<|python_tag|>{"name":"f","parameters":{}}`, uint8(5), uint8(2))
 	f.Fuzz(func(t *testing.T, in string, chunk, which uint8) {
 		formats := []Format{Hermes, Mistral, Llama3}
-		text, calls := feed(formats[int(which)%len(formats)], in, int(chunk%16)+1)
+		f := formats[int(which)%len(formats)]
+		text, calls := feed(f, in, int(chunk%16)+1)
 		if len(calls) == 0 && text != in {
 			t.Fatalf("no calls but text %q != input %q", text, in)
 		}
 		for _, c := range calls {
-			if c.Name == "" || !json.Valid([]byte(c.Arguments)) {
+			if c.Name == "" || !json.Valid([]byte(c.Arguments)) || !strings.HasPrefix(c.Arguments, "{") {
 				t.Fatalf("bad call %+v", c)
 			}
+		}
+		// Where a token boundary falls changes nothing: the same input
+		// whole gives the same text and calls.
+		if wholeText, wholeCalls := feed(f, in, len(in)+1); wholeText != text || !reflect.DeepEqual(wholeCalls, calls) {
+			t.Fatalf("chunks of %d: %q %v; whole: %q %v", int(chunk%16)+1, text, calls, wholeText, wholeCalls)
 		}
 		if utf8.ValidString(in) && !utf8.ValidString(text) {
 			t.Fatalf("valid input gave invalid text %q", text)
