@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -113,11 +116,25 @@ func (s *sse) event(v any) error { return s.named("", v) }
 // named writes one JSON event under an event name (named streams name
 // every event after its type).
 func (s *sse) named(name string, v any) error {
-	b, err := openai.Marshal(v)
-	if err != nil {
-		return err
+	// Framed and encoded in one buffer: this runs for every token.
+	var buf bytes.Buffer
+	if s.framing != framingLines {
+		if name != "" {
+			buf.WriteString("event: " + name + "\n")
+		}
+		buf.WriteString("data: ")
 	}
-	return s.write(name, b)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)              // as openai.Marshal
+	if err := enc.Encode(v); err != nil { // ends the line
+		return fmt.Errorf("encode %T: %w", v, err)
+	}
+	if s.framing != framingLines {
+		buf.WriteByte('\n')
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeLocked(buf.Bytes())
 }
 
 // write sends one event: "event: <name>" when named, then "data: <b>";
