@@ -31,23 +31,12 @@ func TestLiveScripts(t *testing.T) {
 	}
 	active := live.Active(os.Getenv)
 	schema, _ := filepath.Abs(filepath.Join("..", "docs", "live-report-schema.json"))
-	demo, _ := filepath.Abs(filepath.Join("..", "demo", "model"))
-	if d := os.Getenv("MLXK_TEST_DEMO_MODEL"); d != "" {
-		demo = d
-	}
 	testscript.Run(t, testscript.Params{
 		Files:               files,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
-			home := filepath.Join(env.WorkDir, "home")
-			env.Setenv("HOME", home)
-			env.Setenv("HF_HOME", filepath.Join(env.WorkDir, "hf"))
-			for _, v := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_TOKEN", "MLXK_LOG_JSON", "MLXK2_LOG_JSON", "MLXK_LOG_LEVEL"} {
-				env.Setenv(v, "")
-			}
-			env.Setenv("HF_ENDPOINT", "http://127.0.0.1:9")
-			env.Setenv("DEMO_MODEL", demo)
+			home := isolateEnv(env)
 			env.Setenv("LIVE_SCHEMA", schema)
 			for _, kv := range os.Environ() {
 				if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "MLXK_LIVE_") {
@@ -60,7 +49,7 @@ func TestLiveScripts(t *testing.T) {
 			if cache == "" {
 				cache = filepath.Join(env.WorkDir, "smoke")
 				if active {
-					if _, err := live.WriteSmokeCache(context.Background(), cache, demoIfPresent(demo), live.SmokePortfolio()); err != nil {
+					if _, err := live.WriteSmokeCache(context.Background(), cache, demoIfPresent(demoModel()), live.SmokePortfolio()); err != nil {
 						return err
 					}
 				}
@@ -85,7 +74,7 @@ func TestLiveScripts(t *testing.T) {
 			case "smoke":
 				return os.Getenv("MLXK_LIVE_SMOKE") == "1" && os.Getenv("MLXK_LIVE_HF_HOME") == "", nil
 			case "demo":
-				return demoIfPresent(demo) != "", nil
+				return demoIfPresent(demoModel()) != "", nil
 			}
 			return false, nil
 		},
@@ -104,14 +93,7 @@ func demoIfPresent(dir string) string {
 // liveTool is mlxk from the script's PATH, running against the cache
 // under test with the script's HOME.
 func liveTool(ts *testscript.TestScript, cache string) live.Tool {
-	var path string
-	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
-		p := filepath.Join(dir, "mlxk")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			path = p
-			break
-		}
-	}
+	path := lookPathIn("mlxk", ts.Getenv("PATH"))
 	if path == "" {
 		ts.Fatalf("mlxk is not on the script's PATH")
 	}
@@ -130,12 +112,10 @@ func liveSetup(ts *testscript.TestScript) (live.Settings, live.Tool, live.Budget
 	st, err := live.SettingsFromEnv(ts.Getenv)
 	ts.Check(err)
 	st.Source = ts.Getenv("LIVE_CACHE")
-	ts.Check(live.CheckSource(st.Source))
 	t := liveTool(ts, st.Source)
-	b := live.NewBudget(st.RAM)
-	models, err := live.Discover(context.Background(), t)
+	b, entries, err := live.Prepare(context.Background(), st, t)
 	ts.Check(err)
-	return st, t, b, live.Plan(models, b, st.Select)
+	return st, t, b, entries
 }
 
 // cmdLiveSmoke writes smoke models as a hub cache:

@@ -66,29 +66,13 @@ func TestScripts(t *testing.T) {
 		// review the diff before committing.
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
-			home := filepath.Join(env.WorkDir, "home")
-			env.Setenv("HOME", home)
-			env.Setenv("HF_HOME", filepath.Join(env.WorkDir, "hf"))
-			for _, v := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_TOKEN", "MLXK_LOG_JSON", "MLXK2_LOG_JSON", "MLXK_LOG_LEVEL"} {
-				env.Setenv(v, "")
-			}
+			home := isolateEnv(env)
 			// The official JS client for interop scripts (npm ci in
 			// testscripts/interop; .ci/run does it and sets
 			// MLXK_REQUIRE_INTEROP=1 so that a missing install fails).
-			// The bundled demo model (a trained tiny llama with its own
-			// tokenizer and chat template) for run and serve specs.
-			// MLXK_TEST_DEMO_MODEL points the specs at another build of it.
-			demo, _ := filepath.Abs(filepath.Join("..", "demo", "model"))
-			if d := os.Getenv("MLXK_TEST_DEMO_MODEL"); d != "" {
-				demo = d
-			}
-			env.Setenv("DEMO_MODEL", demo)
 			interop, _ := filepath.Abs("interop")
 			env.Setenv("INTEROP", interop)
 			env.Setenv("MLXK_REQUIRE_INTEROP", os.Getenv("MLXK_REQUIRE_INTEROP"))
-			// Never the real Hub: a port nothing listens on, unless a
-			// script starts the fake Hub (which sets HF_ENDPOINT).
-			env.Setenv("HF_ENDPOINT", "http://127.0.0.1:9")
 			return os.MkdirAll(home, 0o777)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -128,4 +112,32 @@ func TestScripts(t *testing.T) {
 			return false, nil
 		},
 	})
+}
+
+// isolateEnv gives a script its own HOME and HF_HOME under its work
+// directory, clears the variables that would point mlxk elsewhere, keeps
+// it off the real Hub (a port nothing listens on, unless a script starts
+// the fake Hub, which sets HF_ENDPOINT) and names the bundled demo model
+// (a trained tiny llama with its own tokenizer and chat template;
+// MLXK_TEST_DEMO_MODEL points at another build of it) as DEMO_MODEL. It
+// returns HOME, which the caller creates.
+func isolateEnv(env *testscript.Env) string {
+	home := filepath.Join(env.WorkDir, "home")
+	env.Setenv("HOME", home)
+	env.Setenv("HF_HOME", filepath.Join(env.WorkDir, "hf"))
+	for _, v := range []string{"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "HF_TOKEN", "MLXK_LOG_JSON", "MLXK2_LOG_JSON", "MLXK_LOG_LEVEL"} {
+		env.Setenv(v, "")
+	}
+	env.Setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+	env.Setenv("DEMO_MODEL", demoModel())
+	return home
+}
+
+// demoModel is the bundled demo model's folder, or MLXK_TEST_DEMO_MODEL.
+func demoModel() string {
+	if d := os.Getenv("MLXK_TEST_DEMO_MODEL"); d != "" {
+		return d
+	}
+	demo, _ := filepath.Abs(filepath.Join("..", "demo", "model"))
+	return demo
 }

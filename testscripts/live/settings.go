@@ -130,6 +130,21 @@ func ToolEnv(base []string, hfHome string) []string {
 	return append(out, "HF_HOME="+hfHome, "HF_HUB_OFFLINE=1", "HF_ENDPOINT=http://127.0.0.1:9")
 }
 
+// Prepare checks the cache under test and plans the portfolio: the
+// budget from the settings' RAM, the models mlxk lists there, and which
+// of them run.
+func Prepare(ctx context.Context, st Settings, t Tool) (Budget, []Entry, error) {
+	if err := CheckSource(st.Source); err != nil {
+		return Budget{}, nil, err
+	}
+	b := NewBudget(st.RAM)
+	models, err := Discover(ctx, t)
+	if err != nil {
+		return b, nil, err
+	}
+	return b, Plan(models, b, st.Select), nil
+}
+
 // NewMachine describes this machine for the report.
 func NewMachine(ctx context.Context, t Tool, b Budget) Machine {
 	m := Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), RAMBytes: b.RAM, BudgetBytes: b.Limit}

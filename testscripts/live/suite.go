@@ -680,7 +680,7 @@ func (s *Suite) healthDamage(ctx context.Context, e Entry, info ModelInfo) (rec 
 		return rec
 	}
 	t := s.Tool
-	t.Env = withEnv(t.Env, "HF_HOME", tc.Home)
+	t.Env = ToolEnv(t.Env, tc.Home)
 	before, r, err := s.health(ctx, t, e.Name)
 	if err != nil {
 		c.failf("before damage: %v", err)
@@ -711,17 +711,6 @@ func (s *Suite) healthDamage(ctx context.Context, e Entry, info ModelInfo) (rec 
 		c.failf("exit %d", r.ExitCode)
 	}
 	return rec
-}
-
-// withEnv returns env with key set to value (replacing it).
-func withEnv(env []string, key, value string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+value)
 }
 
 // lockExclusive takes flock(2) on path, waiting for another live run to

@@ -100,16 +100,9 @@ func setup(ctx context.Context, mlxk string) (live.Settings, live.Tool, live.Bud
 	if st.Source == "" {
 		return st, live.Tool{}, live.Budget{}, nil, errors.New("set MLXK_LIVE_HF_HOME (or HF_HOME) to the cache to test")
 	}
-	if err := live.CheckSource(st.Source); err != nil {
-		return st, live.Tool{}, live.Budget{}, nil, err
-	}
 	t := live.Tool{Path: mlxk, Env: live.ToolEnv(os.Environ(), st.Source)}
-	b := live.NewBudget(st.RAM)
-	models, err := live.Discover(ctx, t)
-	if err != nil {
-		return st, t, b, nil, err
-	}
-	return st, t, b, live.Plan(models, b, st.Select), nil
+	b, entries, err := live.Prepare(ctx, st, t)
+	return st, t, b, entries, err
 }
 
 func portfolio(ctx context.Context, mlxk string, w io.Writer) error {
