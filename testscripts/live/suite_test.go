@@ -41,7 +41,17 @@ func TestSuiteFailsLoudly(t *testing.T) {
 		t.Fatal(err)
 	}
 	source := filepath.Join(dir, "cache")
-	os.MkdirAll(filepath.Join(source, "hub"), 0o755)
+	// A snapshot for the listed model, so health_damage gets as far as
+	// the fake's health answer on its intact copy.
+	snap := filepath.Join(source, "hub", "models--org--Chat-1B-4bit", "snapshots", "0123456789012345678901234567890123456789")
+	if err := os.MkdirAll(snap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"config.json": "{}", "model.safetensors": "weights"} {
+		if err := os.WriteFile(filepath.Join(snap, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tool := Tool{Path: mlxk, Env: ToolEnv(os.Environ(), source)}
 	ctx := context.Background()
 	models, err := Discover(ctx, tool)
@@ -80,7 +90,7 @@ func TestSuiteFailsLoudly(t *testing.T) {
 		"org/Chat-1B-4bit server_chat":       "skip: the server did not start",
 		"org/Chat-1B-4bit server_completion": "skip: the server did not start",
 		"org/Chat-1B-4bit health_verify":     "fail: health --verify: unhealthy (bad)",
-		"org/Chat-1B-4bit health_damage":     "fail: copy org/Chat-1B-4bit",
+		"org/Chat-1B-4bit health_damage":     "fail: the intact copy does not verify",
 	} {
 		if !strings.HasPrefix(got[key], want) {
 			t.Errorf("%s = %q, want it to start with %q", key, got[key], want)
