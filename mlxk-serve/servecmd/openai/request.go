@@ -286,9 +286,6 @@ func (r *Request) sampling(f fields, maxTemp float64) *Error {
 	} else if ok {
 		p.RepetitionPenalty = float32(v)
 	}
-	if p.RepetitionPenalty == 1 {
-		p.RepetitionPenalty = 0 // a no-op; skip the work
-	}
 	if v, ok, e := f.number("presence_penalty", -2, 2); e != nil {
 		return e
 	} else if ok {

@@ -23,7 +23,7 @@ func TestDecodeChat(t *testing.T) {
 		t.Fatal(e)
 	}
 	if r.Model != "m" || !r.Stream || !r.IncludeUsage || r.MaxTokens != 20 || r.Params.Temperature != 0 ||
-		r.Params.TopP != 0.5 || r.Params.TopK != 40 || r.Params.RepetitionPenalty != 0 || *r.Params.Seed != ^uint64(0) ||
+		r.Params.TopP != 0.5 || r.Params.TopK != 40 || r.Params.RepetitionPenalty != 1 || *r.Params.Seed != ^uint64(0) ||
 		r.Params.LogitBias[5] != -100 || len(r.Stop) != 1 || !r.Logprobs || r.TopLogprobs != 3 || len(r.Tools) != 1 ||
 		r.ToolChoice.Mode != "auto" || r.ParallelToolCalls || *r.KeepAlive != 10*time.Minute ||
 		string(r.TemplateKwargs["enable_thinking"]) != "false" || r.Format.Type != "json_schema" || r.Format.Name != "x" {

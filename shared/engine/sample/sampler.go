@@ -153,7 +153,7 @@ func (s *Sampler) process(lp []float32, history []int32) {
 	if len(history) == 0 {
 		return
 	}
-	if p := s.p.RepetitionPenalty; p != 0 {
+	if p := s.p.RepetitionPenalty; p != 0 && p != 1 { // 1 changes nothing: skip the pass
 		for _, id := range s.distinct(history, s.p.RepetitionContextSize, n) {
 			if v := lp[id]; v < 0 {
 				lp[id] = v * p

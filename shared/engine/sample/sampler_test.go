@@ -697,3 +697,23 @@ func TestMaxSanitized(t *testing.T) {
 		}
 	}
 }
+
+// TestRepetitionPenaltyOneIsNoOp: a penalty of 1 samples exactly as no
+// penalty (the sampler skips its pass, so the decoders need not map 1
+// to 0).
+func TestRepetitionPenaltyOneIsNoOp(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	logits := randomLogits(r, 500, 2)
+	history := []int32{1, 2, 3, 100, 200}
+	for _, temp := range []float32{0, 0.8} {
+		a := mustSampler(t, Params{Temperature: temp, Seed: seed(9), RepetitionPenalty: 1})
+		b := mustSampler(t, Params{Temperature: temp, Seed: seed(9)})
+		for i := 0; i < 20; i++ {
+			ta, la, errA := a.Sample(logits, history)
+			tb, lb, errB := b.Sample(logits, history)
+			if ta != tb || la != lb || errA != nil || errB != nil {
+				t.Fatalf("temperature %v, draw %d: %d %v vs %d %v (%v %v)", temp, i, ta, la, tb, lb, errA, errB)
+			}
+		}
+	}
+}
