@@ -19,6 +19,16 @@ const (
 	mDone                 // the root value is complete
 )
 
+// betweenTokens reports whether m expects the start of a JSON token,
+// which whitespace may precede.
+func (m mode) betweenTokens() bool {
+	switch m {
+	case mValue, mAfterVal, mObjStart, mObjKey, mColon, mArrStart:
+		return true
+	}
+	return false
+}
+
 // Whitespace between tokens is one space or tab, or one line break
 // followed by up to maxIndent spaces or tabs: compact and pretty-printed
 // JSON stay possible, but a model cannot pad (small models like to write
@@ -134,6 +144,12 @@ func (s *State) Advance(b byte) bool {
 		return false
 	}
 	for {
+		if s.mode.betweenTokens() { // whitespace may come first
+			if isSpace(b) {
+				return s.spaceByte(b)
+			}
+			s.space = 0
+		}
 		switch s.mode {
 		case mDone:
 			if s.g.suffix != "" && b == s.g.suffix[0] {
@@ -142,10 +158,6 @@ func (s *State) Advance(b byte) bool {
 			}
 			return isSpace(b) && s.spaceByte(b)
 		case mValue:
-			if isSpace(b) {
-				return s.spaceByte(b)
-			}
-			s.space = 0
 			return s.startValue(b)
 		case mString, mKey:
 			return s.stringByte(b)
@@ -172,16 +184,8 @@ func (s *State) Advance(b byte) bool {
 			}
 			s.valueDone()
 		case mAfterVal:
-			if isSpace(b) {
-				return s.spaceByte(b)
-			}
-			s.space = 0
 			return s.afterValue(b)
 		case mObjStart, mObjKey:
-			if isSpace(b) {
-				return s.spaceByte(b)
-			}
-			s.space = 0
 			if b == '"' {
 				return s.startKey()
 			}
@@ -192,20 +196,12 @@ func (s *State) Advance(b byte) bool {
 			}
 			return false
 		case mColon:
-			if isSpace(b) {
-				return s.spaceByte(b)
-			}
-			s.space = 0
 			if b != ':' {
 				return false
 			}
 			s.mode, s.want = mValue, s.top.cur
 			return true
 		case mArrStart:
-			if isSpace(b) {
-				return s.spaceByte(b)
-			}
-			s.space = 0
 			if b == ']' {
 				if s.top.node.minItems > 0 {
 					return false
